@@ -1,0 +1,26 @@
+//! The InstaNext GraphQL server: accounts and sign-in, the home feed, stories
+//! and profiles, over SQLite or PostgreSQL.
+//!
+//! The code is grouped by domain (`auth`, `users`, `posts`, `likes`,
+//! `stories`, `images`); each owns its GraphQL types, its loaders and its
+//! database access, and `schema` merges them into the root types.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod images;
+pub mod likes;
+pub mod pagination;
+pub mod posts;
+pub mod request;
+pub mod schema;
+pub mod seed;
+pub mod stories;
+pub mod telemetry;
+pub mod users;

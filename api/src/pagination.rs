@@ -1,0 +1,200 @@
+//! Relay-style connections with opaque keyset cursors.
+//!
+//! A cursor is the position of an item in a list ordered by time and then by id,
+//! newest first. It is encoded as URL-safe base64 so that clients treat it as
+//! opaque; decoding checks its shape and reports a tampered cursor as bad input.
+//! Pages are read with `WHERE (time, id) < (cursor) ... LIMIT first + 1`, never
+//! with OFFSET, so a deep page costs what the first one does.
+
+use async_graphql::SimpleObject;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+
+use crate::error::{AppError, AppResult};
+
+/// Page size when `first` is not given.
+pub const DEFAULT_PAGE_SIZE: i32 = 20;
+/// Largest page size; larger requests are cut to it.
+pub const MAX_PAGE_SIZE: i32 = 50;
+
+const VERSION: &str = "v1";
+
+/// A position in a list ordered by `(time, id)` descending.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub time: DateTime<Utc>,
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn new(time: DateTime<Utc>, id: impl Into<String>) -> Self {
+        Self {
+            time,
+            id: id.into(),
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let micros = self.time.timestamp_micros();
+        URL_SAFE_NO_PAD.encode(format!("{VERSION}:{micros}:{}", self.id))
+    }
+
+    pub fn decode(text: &str) -> AppResult<Self> {
+        let invalid = || AppError::bad_input("after", "the cursor is not valid");
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+        let mut parts = text.splitn(3, ':');
+        let (Some(VERSION), Some(micros), Some(id)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        let micros: i64 = micros.parse().map_err(|_| invalid())?;
+        let time = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?;
+        let id_is_plain = !id.is_empty()
+            && id.len() <= 64
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !id_is_plain {
+            return Err(invalid());
+        }
+        Ok(Self::new(time, id))
+    }
+}
+
+/// The validated `first` and `after` arguments of a list field.
+#[derive(Clone, Debug)]
+pub struct PageRequest {
+    /// How many items to return, between 0 and [`MAX_PAGE_SIZE`].
+    pub first: u64,
+    /// Where the page starts; `None` for the first page.
+    pub after: Option<Cursor>,
+}
+
+impl PageRequest {
+    pub fn new(first: Option<i32>, after: Option<String>) -> AppResult<Self> {
+        let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
+        if first < 0 {
+            return Err(AppError::bad_input("first", "`first` must not be negative"));
+        }
+        let after = after.as_deref().map(Cursor::decode).transpose()?;
+        Ok(Self {
+            first: first.min(MAX_PAGE_SIZE) as u64,
+            after,
+        })
+    }
+
+    /// How many rows to fetch: one more than the page, to learn whether
+    /// another page follows.
+    pub fn limit(&self) -> u64 {
+        self.first + 1
+    }
+}
+
+/// Information about where a page sits in its list.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct PageInfo {
+    /// Whether more items follow this page.
+    pub has_next_page: bool,
+    /// Always false: lists are read forwards only, with `first` and `after`.
+    pub has_previous_page: bool,
+    /// Cursor of the first item of the page, if it has any.
+    pub start_cursor: Option<String>,
+    /// Cursor of the last item of the page; pass it as `after` for the next page.
+    pub end_cursor: Option<String>,
+}
+
+/// Cuts the rows read for `page` (up to `page.limit()` of them, in list order)
+/// to the page, and describes where the page sits. `cursor` gives each row's
+/// position, `node` turns a row into the item clients see.
+pub fn paginate<R, N>(
+    page: &PageRequest,
+    mut rows: Vec<R>,
+    cursor: impl Fn(&R) -> Cursor,
+    node: impl Fn(R) -> N,
+) -> (Vec<(String, N)>, PageInfo) {
+    let has_next_page = rows.len() as u64 > page.first;
+    rows.truncate(page.first as usize);
+    let items: Vec<(String, N)> = rows
+        .into_iter()
+        .map(|row| (cursor(&row).encode(), node(row)))
+        .collect();
+    let page_info = PageInfo {
+        has_next_page,
+        has_previous_page: false,
+        start_cursor: items.first().map(|(cursor, _)| cursor.clone()),
+        end_cursor: items.last().map(|(cursor, _)| cursor.clone()),
+    };
+    (items, page_info)
+}
+
+/// Declares a connection type and its edge type for one kind of node:
+/// `connection!(PostConnection, PostEdge, Post, "post")`.
+macro_rules! connection {
+    ($connection:ident, $edge:ident, $node:ty, $what:literal) => {
+        #[doc = concat!("One ", $what, " in a page, with its cursor.")]
+        #[derive(Clone, Debug, async_graphql::SimpleObject)]
+        pub struct $edge {
+            /// Opaque position of this item; pass it as `after` to read what follows.
+            pub cursor: String,
+            /// The item.
+            pub node: $node,
+        }
+
+        #[doc = concat!("One page of a list of ", $what, "s, in the list's order.")]
+        #[derive(Clone, Debug, async_graphql::SimpleObject)]
+        pub struct $connection {
+            /// The items of this page with their cursors.
+            pub edges: Vec<$edge>,
+            /// Where this page sits in the list.
+            pub page_info: $crate::pagination::PageInfo,
+        }
+
+        impl $connection {
+            /// Builds the page from the rows read for it; see `paginate`.
+            pub fn from_rows<R>(
+                page: &$crate::pagination::PageRequest,
+                rows: Vec<R>,
+                cursor: impl Fn(&R) -> $crate::pagination::Cursor,
+                node: impl Fn(R) -> $node,
+            ) -> Self {
+                let (items, page_info) = $crate::pagination::paginate(page, rows, cursor, node);
+                let edges = items
+                    .into_iter()
+                    .map(|(cursor, node)| $edge { cursor, node })
+                    .collect();
+                Self { edges, page_info }
+            }
+        }
+    };
+}
+pub(crate) use connection;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_survives_a_round_trip() {
+        let cursor = Cursor::new(crate::clock::now(), "ckabc123");
+        assert_eq!(Cursor::decode(&cursor.encode()).ok(), Some(cursor));
+    }
+
+    #[test]
+    fn tampered_cursors_are_bad_input() {
+        for text in ["", "!!!", "djE6MTIz", &URL_SAFE_NO_PAD.encode("v1:abc:id")] {
+            let err = Cursor::decode(text).err();
+            assert!(matches!(err, Some(AppError::BadInput { .. })), "{text}");
+        }
+        let sql = URL_SAFE_NO_PAD.encode("v1:0:x' OR 1=1 --");
+        assert!(Cursor::decode(&sql).is_err());
+    }
+
+    #[test]
+    fn page_size_is_capped_and_never_negative() {
+        assert_eq!(
+            PageRequest::new(Some(500), None).map(|p| p.first).ok(),
+            Some(50)
+        );
+        assert_eq!(PageRequest::new(None, None).map(|p| p.first).ok(), Some(20));
+        assert!(PageRequest::new(Some(-1), None).is_err());
+    }
+}

@@ -1,0 +1,91 @@
+//! Reading and writing accounts.
+
+use entity::{image, user};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
+    TransactionTrait,
+};
+
+use crate::{
+    clock,
+    error::{AppError, AppResult},
+};
+
+use super::fields::{Description, Email, Username};
+
+/// The generated picture a new account starts with. It is derived from the
+/// random user id, so it reveals nothing about the person.
+pub fn default_avatar_url(user_id: &str) -> String {
+    format!("https://api.dicebear.com/9.x/identicon/svg?seed={user_id}")
+}
+
+/// The account with this (already normalised) email.
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await?)
+}
+
+/// What a new account is made of.
+pub struct NewAccount<'a> {
+    pub email: &'a Email,
+    pub username: &'a Username,
+    pub password_hash: String,
+    pub description: &'a Description,
+}
+
+/// Creates an account with its default avatar, in one transaction. A taken
+/// email or username is a `CONFLICT` naming the field.
+pub async fn create_account(
+    db: &DatabaseConnection,
+    account: NewAccount<'_>,
+) -> AppResult<user::Model> {
+    let model = user::Model {
+        id: cuid2::create_id(),
+        username: account.username.as_str().to_owned(),
+        email: account.email.as_str().to_owned(),
+        password: account.password_hash,
+        description: account.description.as_str().to_owned(),
+        created_at: clock::now(),
+    };
+
+    let txn = db.begin().await?;
+    let inserted = user::Entity::insert(user::ActiveModel {
+        id: Set(model.id.clone()),
+        username: Set(model.username.clone()),
+        email: Set(model.email.clone()),
+        password: Set(model.password.clone()),
+        description: Set(model.description.clone()),
+        created_at: Set(model.created_at),
+    })
+    .exec_without_returning(&txn)
+    .await;
+    if let Err(err) = inserted {
+        return Err(match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(detail)) if detail.contains("email") => {
+                AppError::conflict("email", "an account with this email already exists")
+            }
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                AppError::conflict("username", "this username is taken")
+            }
+            _ => err.into(),
+        });
+    }
+    image::Entity::insert(image::ActiveModel {
+        id: NotSet,
+        kind: Set(image::ImageKind::User),
+        url: Set(default_avatar_url(&model.id)),
+        associated_id: Set(model.id.clone()),
+        sequence: Set(0),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+
+    Ok(model)
+}

@@ -1,0 +1,316 @@
+//! The test harness: a real InstaNext server on a fresh database per test.
+//!
+//! `TestApp::new()` migrates a new database and builds the real schema and
+//! router over it. The database is a new SQLite file by default, configured as
+//! the server configures its own; with `TEST_DATABASE_URL` set to a PostgreSQL
+//! database, each test gets a schema of its own in that database instead.
+//! Requests go through the HTTP router, headers and all, as a client's would.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use chrono::{DateTime, Duration, Utc};
+use entity::{image, post, post_like, story, user_follower};
+use http_body_util::BodyExt;
+use instanext_api::{
+    app, clock, config::Settings, context::SharedContext, db, http, schema::AppSchema,
+};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ConnectionTrait, DatabaseConnection, EntityTrait,
+};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// The secret tokens are signed with in tests.
+pub const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
+/// The password of accounts made by `sign_up`.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Settings as the tests run the server: a cheap bcrypt cost.
+pub fn settings() -> Settings {
+    Settings {
+        database_url: None,
+        data_dir: "data".into(),
+        bind_addr: "127.0.0.1:0".parse().unwrap(),
+        jwt_secret: Some(SECRET.to_owned()),
+        bcrypt_cost: 4,
+        session_lifetime: std::time::Duration::from_secs(30 * 24 * 3600),
+        story_lifetime: std::time::Duration::from_secs(24 * 3600),
+        db_max_connections: 5,
+    }
+}
+
+/// A fresh database: where it lives and what to keep alive while it is used.
+pub struct TestDatabase {
+    pub url: String,
+    /// The PostgreSQL schema of this test, if on PostgreSQL.
+    pub schema: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if url.starts_with("postgres") => {
+                let schema = format!("t_{}", cuid2::create_id());
+                let admin = sea_orm::Database::connect(&url).await.unwrap();
+                admin
+                    .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+                Self {
+                    url,
+                    schema: Some(schema),
+                    _dir: None,
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                Self {
+                    url,
+                    schema: None,
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+
+    /// Opens a pool on this database, as the server would.
+    pub async fn connect(&self, max_connections: u32) -> DatabaseConnection {
+        match &self.schema {
+            Some(schema) => {
+                let mut options = sea_orm::ConnectOptions::new(&self.url);
+                options
+                    .max_connections(max_connections)
+                    .sqlx_logging(false)
+                    .set_schema_search_path(schema.clone());
+                sea_orm::Database::connect(options).await.unwrap()
+            }
+            None => db::connect(&self.url, max_connections).await.unwrap(),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.schema.is_some()
+    }
+}
+
+/// A signed-in account made by the tests.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub token: String,
+}
+
+/// The server under test.
+pub struct TestApp {
+    pub database: TestDatabase,
+    /// A pool for arranging and inspecting data behind the API's back.
+    pub db: DatabaseConnection,
+    pub app: SharedContext,
+    pub schema: AppSchema,
+    pub router: Router,
+    statements: Arc<AtomicUsize>,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_settings(settings()).await
+    }
+
+    pub async fn with_settings(settings: Settings) -> Self {
+        instanext_api::telemetry::init();
+        let database = TestDatabase::new().await;
+        let mut db = database.connect(settings.db_max_connections).await;
+        db::migrate(&db).await.unwrap();
+
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+
+        let secret = settings.jwt_secret.clone().unwrap();
+        let (app, schema) = app::build(settings, db, secret.as_bytes()).await.unwrap();
+        let router = http::router(app.clone(), schema.clone());
+        let db = database.connect(2).await;
+        Self {
+            database,
+            db,
+            app,
+            schema,
+            router,
+            statements,
+        }
+    }
+
+    /// Sends a raw HTTP request to the router.
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, body.to_vec())
+    }
+
+    /// Posts a GraphQL operation, with a bearer token when given, and returns
+    /// the JSON response.
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let mut request =
+            Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let (status, body) = self.send(request.body(Body::from(body)).unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    /// Runs an operation that must succeed, and returns its `data`.
+    pub async fn ok(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let response = self.gql(query, variables, token).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response}"
+        );
+        response["data"].clone()
+    }
+
+    /// Creates an account through `signUp` and returns it signed in.
+    pub async fn sign_up(&self, username: &str) -> Account {
+        let email = format!("{username}@example.com");
+        let data = self
+            .ok(
+                "mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }",
+                json!({ "input": { "email": email, "username": username, "password": PASSWORD } }),
+                None,
+            )
+            .await;
+        Account {
+            id: data["signUp"]["user"]["id"].as_str().unwrap().to_owned(),
+            username: username.to_owned(),
+            email,
+            token: data["signUp"]["token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Signs in through `signIn` and returns the new token.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Value {
+        self.gql(
+            "mutation($email: String!, $password: String!) {
+                signIn(email: $email, password: $password) { token expiresAt user { id username email } }
+            }",
+            json!({ "email": email, "password": password }),
+            None,
+        )
+        .await
+    }
+
+    /// How many SQL statements the server's pool has run so far.
+    pub fn statements(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    /// Makes `follower` follow `followed`, behind the API's back.
+    pub async fn follow(&self, follower: &Account, followed: &Account) {
+        user_follower::Entity::insert(user_follower::ActiveModel {
+            user_id: Set(followed.id.clone()),
+            follower_id: Set(follower.id.clone()),
+            created_at: Set(clock::now()),
+        })
+        .exec_without_returning(&self.db)
+        .await
+        .unwrap();
+    }
+
+    /// Stores a post by `author` with `pictures` pictures at `created_at`.
+    pub async fn post(
+        &self,
+        author: &Account,
+        created_at: DateTime<Utc>,
+        pictures: usize,
+    ) -> String {
+        let id = cuid2::create_id();
+        post::Entity::insert(post::ActiveModel {
+            id: Set(id.clone()),
+            caption: Set(format!("post by {}", author.username)),
+            user_id: Set(author.id.clone()),
+            created_at: Set(created_at),
+        })
+        .exec_without_returning(&self.db)
+        .await
+        .unwrap();
+        // Stored out of order, so that reading them in order proves the sort.
+        for sequence in (0..pictures as i32).rev() {
+            self.picture(image::ImageKind::Post, &id, sequence).await;
+        }
+        id
+    }
+
+    /// Stores a story by `author` posted `age` ago.
+    pub async fn story(&self, author: &Account, age: Duration) -> String {
+        let id = cuid2::create_id();
+        story::Entity::insert(story::ActiveModel {
+            id: Set(id.clone()),
+            caption: Set(format!("story by {}", author.username)),
+            user_id: Set(author.id.clone()),
+            created_at: Set(clock::now() - age),
+        })
+        .exec_without_returning(&self.db)
+        .await
+        .unwrap();
+        self.picture(image::ImageKind::Story, &id, 0).await;
+        id
+    }
+
+    /// Records that `account` likes `post_id`, behind the API's back.
+    pub async fn like(&self, account: &Account, post_id: &str) {
+        post_like::Entity::insert(post_like::ActiveModel {
+            user_id: Set(account.id.clone()),
+            post_id: Set(post_id.to_owned()),
+            created_at: Set(clock::now()),
+        })
+        .exec_without_returning(&self.db)
+        .await
+        .unwrap();
+    }
+
+    async fn picture(&self, kind: image::ImageKind, owner: &str, sequence: i32) {
+        image::Entity::insert(image::ActiveModel {
+            id: NotSet,
+            kind: Set(kind),
+            url: Set(format!(
+                "https://picsum.photos/seed/{owner}-{sequence}/640/640"
+            )),
+            associated_id: Set(owner.to_owned()),
+            sequence: Set(sequence),
+        })
+        .exec_without_returning(&self.db)
+        .await
+        .unwrap();
+    }
+}
+
+/// The `extensions.code` of the first error of a response.
+pub fn error_code(response: &Value) -> Option<&str> {
+    response["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// A time `minutes` before now.
+pub fn minutes_ago(minutes: i64) -> DateTime<Utc> {
+    clock::now() - Duration::minutes(minutes)
+}

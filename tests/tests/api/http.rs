@@ -1,0 +1,103 @@
+//! The HTTP surface: GraphiQL, health, and how errors look on the wire.
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use instanext_tests::{TestApp, error_code};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_browser_gets_graphiql_at_the_endpoint() {
+    let app = TestApp::new().await;
+    let request = Request::get("/graphql")
+        .header(header::ACCEPT, "text/html")
+        .body(Body::empty())
+        .unwrap();
+
+    let (status, body) = app.send(request).await;
+
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.to_lowercase().contains("graphiql"), "{html}");
+}
+
+#[tokio::test]
+async fn health_reports_whether_the_database_answers() {
+    let app = TestApp::new().await;
+    let health = || Request::get("/health").body(Body::empty()).unwrap();
+
+    let (status, _) = app.send(health()).await;
+    assert_eq!(status, StatusCode::OK);
+
+    app.app.db.clone().close().await.unwrap();
+    let (status, _) = app.send(health()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn internal_failures_reach_the_client_as_a_bare_internal_error() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    app.post(&ada, instanext_tests::minutes_ago(1), 1).await;
+    app.db
+        .execute_unprepared("DROP TABLE post_likes")
+        .await
+        .unwrap();
+
+    let response = app
+        .gql(
+            "{ followingPosts { edges { node { likeCount } } } }",
+            json!({}),
+            Some(&ada.token),
+        )
+        .await;
+
+    assert_eq!(error_code(&response), Some("INTERNAL"));
+    assert_eq!(response["errors"][0]["message"], "internal error");
+    let text = response.to_string().to_lowercase();
+    assert!(
+        !text.contains("post_likes") && !text.contains("table"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn errors_raised_before_execution_carry_codes_too() {
+    let app = TestApp::new().await;
+    let cases = [
+        ("{ me { id ", json!({}), "GRAPHQL_PARSE_FAILED"),
+        ("{ noSuchField }", json!({}), "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "mutation($email: String!) { signIn(email: $email, password: \"x\") { token } }",
+            json!({ "email": 42 }),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ];
+
+    for (query, variables, code) in cases {
+        let response = app.gql(query, variables, None).await;
+        assert_eq!(error_code(&response), Some(code), "{query}: {response}");
+    }
+}
+
+#[tokio::test]
+async fn every_error_carries_a_code() {
+    let app = TestApp::new().await;
+    let queries = [
+        "{ me { id } }",
+        "query { followingPosts(first: \"ten\") { edges { cursor } } }",
+        "subscription { nothing }",
+        "{ __typename ... on Nope { id } }",
+    ];
+
+    for query in queries {
+        let response = app.gql(query, json!({}), None).await;
+        let errors = response["errors"].as_array().unwrap();
+        assert!(!errors.is_empty(), "{query}");
+        for error in errors {
+            assert!(error["extensions"]["code"].is_string(), "{query}: {error}");
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Integration tests of the InstaNext API, through the real schema and router,
+//! on a fresh database per test (SQLite, or PostgreSQL with
+//! `TEST_DATABASE_URL`).
+
+#![allow(clippy::unwrap_used)]
+
+mod auth;
+mod feed;
+mod guard;
+mod http;
+mod schema;
+mod seed;
+mod startup;
+mod stories;
