@@ -1,13 +1,13 @@
 //! The HTTP surface: `POST /graphql` runs operations, `GET /graphql` serves
 //! GraphiQL, and `GET /health` tells whether the database answers.
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::{ParseRequestError, http::GraphiQLSource};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::{
-    Router,
+    Json, Router,
     extract::{MatchedPath, State},
-    http::{HeaderMap, Request, StatusCode},
-    response::{Html, IntoResponse},
+    http::{HeaderMap, Request, StatusCode, header},
+    response::{Html, IntoResponse, Response},
     routing::get,
 };
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -53,15 +53,60 @@ pub fn router(app: SharedContext, schema: AppSchema) -> Router {
 async fn graphql(
     State(state): State<HttpState>,
     headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
+    request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    if !is_json(&headers) {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the operation as JSON, with `Content-Type: application/json`",
+        );
+    }
+    let request = match request {
+        Ok(request) => request.into_inner(),
+        Err(GraphQLRejection(ParseRequestError::UnsupportedBatch)) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "batched requests are not supported; send one operation per request",
+            );
+        }
+        Err(GraphQLRejection(ParseRequestError::PayloadTooLarge)) => {
+            return request_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large",
+            );
+        }
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "the body is not a GraphQL request: expected a JSON object with a `query` string",
+            );
+        }
+    };
+
     let request = request::prepare(
-        request.into_inner(),
+        request,
         &state.app,
         RequestAuth::from_headers(&headers),
         ClientInfo::from_headers(&headers),
     );
-    state.schema.execute(request).await.into()
+    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+}
+
+/// Whether the request says its body is JSON.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// A request that never reached GraphQL, answered in GraphQL's error shape.
+fn request_error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }]
+    });
+    (status, Json(body)).into_response()
 }
 
 // TODO: serve GraphiQL's scripts and styles from this server instead of a CDN.

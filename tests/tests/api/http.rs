@@ -101,3 +101,39 @@ async fn every_error_carries_a_code() {
         }
     }
 }
+
+#[tokio::test]
+async fn requests_that_are_not_graphql_get_a_coded_json_error() {
+    let app = TestApp::new().await;
+    let cases = [
+        ("application/json", "{bad json", StatusCode::BAD_REQUEST),
+        (
+            "application/json",
+            r#"[{"query": "{ __typename }"}, {"query": "{ __typename }"}]"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "text/plain",
+            r#"{"query": "{ __typename }"}"#,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            "query=%7B__typename%7D",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+    ];
+
+    for (content_type, body, expected) in cases {
+        let request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let (status, body) = app.send(request).await;
+        assert_eq!(status, expected, "{content_type} {body:?}");
+        let response: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(error_code(&response), Some("BAD_REQUEST"), "{response}");
+        let message = response["errors"][0]["message"].as_str().unwrap();
+        assert!(!message.contains("Error("), "{message}");
+    }
+}
