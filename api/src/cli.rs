@@ -74,7 +74,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let bind_addr = settings.bind_addr;
+    // Bind first: a taken port should fail before anything is written.
+    let listener = TcpListener::bind(settings.bind_addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.bind_addr))?;
     let app::Prepared {
         app,
         schema,
@@ -83,10 +86,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     if let Some(summary) = seeded {
         tracing::info!(?summary, "loaded demo data into the new embedded database");
     }
-
-    let listener = TcpListener::bind(bind_addr)
-        .await
-        .with_context(|| format!("cannot listen on {bind_addr}"))?;
     let address = listener.local_addr()?;
     tracing::info!("listening on http://{address}/graphql");
 

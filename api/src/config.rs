@@ -51,6 +51,10 @@ pub struct Settings {
           value_parser = humantime::parse_duration)]
     pub story_lifetime: Duration,
 
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 262_144, global = true)]
+    pub max_body_bytes: usize,
+
     /// Largest number of open database connections.
     #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10, global = true,
           value_parser = clap::value_parser!(u32).range(1..=1000))]

@@ -11,11 +11,8 @@
 use std::sync::Arc;
 
 use async_graphql::{
-    ErrorExtensions, Response, ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
-    },
-    parser::types::ExecutableDocument,
+    ErrorExtensions, Response, ServerError, ValidationResult,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextValidation},
 };
 
 /// What went wrong, in the terms a client can act on.
@@ -37,8 +34,6 @@ pub enum AppError {
         message: String,
         field: Option<&'static str>,
     },
-    /// Too many attempts; try again after the given number of seconds.
-    RateLimited { retry_after_secs: u64 },
     /// Anything else. The details were logged when this value was made.
     Internal,
 }
@@ -72,7 +67,6 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::Conflict { .. } => "CONFLICT",
-            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Internal => "INTERNAL",
         }
     }
@@ -83,9 +77,6 @@ impl AppError {
             Self::Unauthenticated(message) => (*message).to_owned(),
             Self::Forbidden(message) | Self::NotFound(message) => message.clone(),
             Self::BadInput { message, .. } | Self::Conflict { message, .. } => message.clone(),
-            Self::RateLimited { retry_after_secs } => {
-                format!("too many attempts; try again in {retry_after_secs} seconds")
-            }
             Self::Internal => "internal error".to_owned(),
         }
     }
@@ -108,9 +99,6 @@ impl ErrorExtensions for AppError {
                 | Self::Conflict {
                     field: Some(field), ..
                 } => ext.set("field", *field),
-                Self::RateLimited { retry_after_secs } => {
-                    ext.set("retryAfter", *retry_after_secs);
-                }
                 _ => {}
             }
         })
@@ -136,9 +124,9 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 /// Gives a code to the errors async-graphql raises itself, which carry none:
-/// `GRAPHQL_PARSE_FAILED` for a document that does not parse,
-/// `GRAPHQL_VALIDATION_FAILED` for one that does not fit the schema or its
-/// limits, and `BAD_USER_INPUT` for arguments or variables of the wrong shape.
+/// `GRAPHQL_VALIDATION_FAILED` for a document that does not fit the schema or
+/// its limits, and `BAD_USER_INPUT` for arguments or variables of the wrong
+/// shape. (Parse errors get theirs in `limits`, where documents are parsed.)
 pub struct ErrorCodes;
 
 fn default_code(err: &mut ServerError, code: &'static str) {
@@ -162,19 +150,6 @@ impl Extension for ErrorCodes {
             default_code(err, "BAD_USER_INPUT");
         }
         response
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|mut err| {
-            default_code(&mut err, "GRAPHQL_PARSE_FAILED");
-            err
-        })
     }
 
     async fn validation(

@@ -1,11 +1,12 @@
 //! The HTTP surface: `POST /graphql` runs operations, `GET /graphql` serves
 //! GraphiQL, and `GET /health` tells whether the database answers.
 
-use async_graphql::{ParseRequestError, http::GraphiQLSource};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::GraphQLResponse;
 use axum::{
     Json, Router,
-    extract::{MatchedPath, State},
+    body::Bytes,
+    extract::{DefaultBodyLimit, MatchedPath, State, rejection::BytesRejection},
     http::{HeaderMap, Request, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
@@ -27,13 +28,17 @@ pub struct HttpState {
     pub schema: AppSchema,
 }
 
+// TODO: run queries sent with GET, negotiate the response type, and add CORS.
+
 /// The complete router of the server.
 pub fn router(app: SharedContext, schema: AppSchema) -> Router {
+    let body_limit = app.settings.max_body_bytes;
     let state = HttpState { app, schema };
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/health", get(health))
         .with_state(state)
+        .layer(DefaultBodyLimit::max(body_limit))
         .layer(
             // One span per request, named by the matched route; never the query
             // string or headers, which may hold secrets.
@@ -53,7 +58,7 @@ pub fn router(app: SharedContext, schema: AppSchema) -> Router {
 async fn graphql(
     State(state): State<HttpState>,
     headers: HeaderMap,
-    request: Result<GraphQLRequest, GraphQLRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if !is_json(&headers) {
         return request_error(
@@ -61,15 +66,9 @@ async fn graphql(
             "send the operation as JSON, with `Content-Type: application/json`",
         );
     }
-    let request = match request {
-        Ok(request) => request.into_inner(),
-        Err(GraphQLRejection(ParseRequestError::UnsupportedBatch)) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                "batched requests are not supported; send one operation per request",
-            );
-        }
-        Err(GraphQLRejection(ParseRequestError::PayloadTooLarge)) => {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             return request_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "the request body is too large",
@@ -78,9 +77,13 @@ async fn graphql(
         Err(_) => {
             return request_error(
                 StatusCode::BAD_REQUEST,
-                "the body is not a GraphQL request: expected a JSON object with a `query` string",
+                "the request body could not be read",
             );
         }
+    };
+    let request = match parse_request(&body) {
+        Ok(request) => request,
+        Err(message) => return request_error(StatusCode::BAD_REQUEST, message),
     };
 
     let request = request::prepare(
@@ -90,6 +93,22 @@ async fn graphql(
         ClientInfo::from_headers(&headers),
     );
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
+}
+
+/// Reads a GraphQL request (`query`, `variables`, `operationName`,
+/// `extensions`) from a JSON body; the error is a message for the client.
+fn parse_request(body: &[u8]) -> Result<async_graphql::Request, &'static str> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| "the body is not valid JSON")?;
+    if value.is_array() {
+        return Err("batched requests are not supported; send one operation per request");
+    }
+    if !value.get("query").is_some_and(serde_json::Value::is_string) {
+        return Err("the body must be a JSON object with a `query` string");
+    }
+    serde_json::from_value(value).map_err(
+        |_| "`variables` and `extensions` must be JSON objects and `operationName` a string",
+    )
 }
 
 /// Whether the request says its body is JSON.

@@ -12,7 +12,7 @@ use crate::error::AppError;
 /// A picture.
 #[derive(Clone, Debug, SimpleObject)]
 pub struct Image {
-    /// Opaque id.
+    /// Id of the picture.
     pub id: ID,
     /// Absolute http(s) URL of the picture.
     pub url: String,

@@ -2,20 +2,24 @@
 //! and profiles, over SQLite or PostgreSQL.
 //!
 //! The code is grouped by domain (`auth`, `users`, `posts`, `likes`,
-//! `stories`, `images`); each owns its GraphQL types, its loaders and its
+//! `follows`, `stories`, `images`); each owns its GraphQL types, its loaders and its
 //! database access, and `schema` merges them into the root types.
 
 pub mod app;
 pub mod auth;
+pub mod batch;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod content;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod follows;
 pub mod http;
 pub mod images;
 pub mod likes;
+pub mod limits;
 pub mod pagination;
 pub mod posts;
 pub mod request;

@@ -1,79 +1,99 @@
-//! Likes: loaders for like counts and for whether the viewer liked a post,
-//! each answering for a whole page of posts in one statement.
+//! Likes: `likePost` and `unlikePost`, both idempotent.
 
-use std::collections::HashMap;
-
-use async_graphql::dataloader::Loader;
+use async_graphql::{Context, ID, Object};
 use entity::post_like;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::{Expr, Func},
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, SqlErr, sea_query::OnConflict,
 };
 
-use crate::error::AppError;
+use crate::{
+    auth::{Authenticated, require_viewer},
+    batch::{CountLoader, Likes, LikesOfPost, RelationLoader},
+    clock,
+    context::app,
+    error::{AppError, AppResult},
+    posts::{Post, repo},
+    request::loader,
+};
 
-/// Counts the likes of many posts at once.
-pub struct LikeCountLoader {
-    pub db: DatabaseConnection,
+fn no_such_post() -> AppError {
+    AppError::NotFound("there is no post with this id".into())
 }
 
-impl Loader<String> for LikeCountLoader {
-    type Value = i64;
-    type Error = AppError;
+/// Mutations about likes.
+#[derive(Default)]
+pub struct LikeMutation;
 
-    async fn load(&self, post_ids: &[String]) -> Result<HashMap<String, i64>, AppError> {
-        let counts: Vec<(String, i64)> = post_like::Entity::find()
-            .select_only()
-            .column(post_like::Column::PostId)
-            .expr(Func::count(Expr::col(post_like::Column::UserId)))
-            .filter(post_like::Column::PostId.is_in(post_ids.iter().map(String::as_str)))
-            .group_by(post_like::Column::PostId)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        // Every key gets an answer, so that a cached zero is not asked for again.
-        let mut counts: HashMap<String, i64> = counts.into_iter().collect();
-        for post_id in post_ids {
-            counts.entry(post_id.clone()).or_insert(0);
-        }
-        Ok(counts)
-    }
-}
+#[Object]
+impl LikeMutation {
+    /// Likes a post; liking it again changes nothing. Returns the post with its
+    /// fresh like count.
+    #[graphql(guard = "Authenticated")]
+    async fn like_post(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The post's id.")] post_id: ID,
+    ) -> AppResult<Post> {
+        let viewer = require_viewer(ctx).await?;
+        let db = &app(ctx).db;
+        let post = repo::find(db, &post_id).await?.ok_or_else(no_such_post)?;
 
-/// Whether a user liked a post, keyed by `(user id, post id)`.
-pub type LikeKey = (String, String);
-
-/// Tells for many posts at once whether a given user liked them.
-pub struct LikedLoader {
-    pub db: DatabaseConnection,
-}
-
-impl Loader<LikeKey> for LikedLoader {
-    type Value = bool;
-    type Error = AppError;
-
-    async fn load(&self, keys: &[LikeKey]) -> Result<HashMap<LikeKey, bool>, AppError> {
-        let mut by_user: HashMap<&str, Vec<&str>> = HashMap::new();
-        for (user_id, post_id) in keys {
-            by_user.entry(user_id).or_default().push(post_id);
-        }
-
-        let mut liked: HashMap<LikeKey, bool> =
-            keys.iter().map(|key| (key.clone(), false)).collect();
-        // One viewer per request, so this loop runs once.
-        for (user_id, post_ids) in by_user {
-            let rows: Vec<String> = post_like::Entity::find()
-                .select_only()
-                .column(post_like::Column::PostId)
-                .filter(post_like::Column::UserId.eq(user_id))
-                .filter(post_like::Column::PostId.is_in(post_ids))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            for post_id in rows {
-                liked.insert((user_id.to_owned(), post_id), true);
+        let like = post_like::ActiveModel {
+            user_id: Set(viewer.user_id.clone()),
+            post_id: Set(post.id.clone()),
+            created_at: Set(clock::now()),
+        };
+        let inserted = post_like::Entity::insert(like)
+            .on_conflict(
+                OnConflict::columns([post_like::Column::UserId, post_like::Column::PostId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await;
+        match inserted {
+            Ok(_) => {}
+            // The post was deleted between the check and the insert.
+            Err(err)
+                if matches!(
+                    err.sql_err(),
+                    Some(SqlErr::ForeignKeyConstraintViolation(_))
+                ) =>
+            {
+                return Err(no_such_post());
             }
+            Err(err) => return Err(err.into()),
         }
-        Ok(liked)
+
+        forget_likes(ctx);
+        Ok(post.into())
     }
+
+    /// Takes back a like; unliking a post one does not like changes nothing.
+    /// Returns the post with its fresh like count.
+    #[graphql(guard = "Authenticated")]
+    async fn unlike_post(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The post's id.")] post_id: ID,
+    ) -> AppResult<Post> {
+        let viewer = require_viewer(ctx).await?;
+        let db = &app(ctx).db;
+        let post = repo::find(db, &post_id).await?.ok_or_else(no_such_post)?;
+
+        post_like::Entity::delete_many()
+            .filter(post_like::Column::UserId.eq(viewer.user_id.as_str()))
+            .filter(post_like::Column::PostId.eq(post.id.as_str()))
+            .exec(db)
+            .await?;
+
+        forget_likes(ctx);
+        Ok(post.into())
+    }
+}
+
+/// Drops what this request cached about likes, so the answer shows the change.
+fn forget_likes(ctx: &Context<'_>) {
+    loader::<CountLoader<LikesOfPost>>(ctx).clear::<String>();
+    loader::<RelationLoader<Likes>>(ctx).clear::<(String, String)>();
 }

@@ -17,7 +17,43 @@ pub const DEFAULT_PAGE_SIZE: i32 = 20;
 /// Largest page size; larger requests are cut to it.
 pub const MAX_PAGE_SIZE: i32 = 50;
 
-const VERSION: &str = "v1";
+/// The complexity of a page of `first` items, each costing `child`: a list
+/// field counts once per item it may return.
+pub fn page_complexity(first: Option<i32>, child: usize) -> usize {
+    let items = first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+    (items as usize).saturating_mul(child).saturating_add(1)
+}
+
+/// A position in a list, carried by clients as an opaque cursor.
+pub trait Position: Sized {
+    fn encode(&self) -> String;
+    /// Reads a cursor back; anything this code did not write is bad input.
+    fn decode(text: &str) -> AppResult<Self>;
+}
+
+fn invalid_cursor() -> AppError {
+    AppError::bad_input("after", "the cursor is not valid")
+}
+
+/// Wraps `tag:body` in URL-safe base64.
+pub(crate) fn wrap(tag: &str, body: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{tag}:{body}"))
+}
+
+/// The body of a cursor written by `wrap` with this tag.
+pub(crate) fn unwrap(text: &str, tag: &str) -> AppResult<String> {
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid_cursor())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid_cursor())?;
+    text.strip_prefix(tag)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .map(str::to_owned)
+        .ok_or_else(invalid_cursor)
+}
+
+/// Whether `id` looks like an id this server generates.
+fn is_plain_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
 
 /// A position in a list ordered by `(time, id)` descending.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,28 +69,23 @@ impl Cursor {
             id: id.into(),
         }
     }
+}
 
-    pub fn encode(&self) -> String {
-        let micros = self.time.timestamp_micros();
-        URL_SAFE_NO_PAD.encode(format!("{VERSION}:{micros}:{}", self.id))
+impl Position for Cursor {
+    fn encode(&self) -> String {
+        wrap(
+            "v1",
+            &format!("{}:{}", self.time.timestamp_micros(), self.id),
+        )
     }
 
-    pub fn decode(text: &str) -> AppResult<Self> {
-        let invalid = || AppError::bad_input("after", "the cursor is not valid");
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
-        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-        let mut parts = text.splitn(3, ':');
-        let (Some(VERSION), Some(micros), Some(id)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(invalid());
-        };
-        let micros: i64 = micros.parse().map_err(|_| invalid())?;
-        let time = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?;
-        let id_is_plain = !id.is_empty()
-            && id.len() <= 64
-            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !id_is_plain {
-            return Err(invalid());
+    fn decode(text: &str) -> AppResult<Self> {
+        let body = unwrap(text, "v1")?;
+        let (micros, id) = body.split_once(':').ok_or_else(invalid_cursor)?;
+        let micros: i64 = micros.parse().map_err(|_| invalid_cursor())?;
+        let time = DateTime::from_timestamp_micros(micros).ok_or_else(invalid_cursor)?;
+        if !is_plain_id(id) {
+            return Err(invalid_cursor());
         }
         Ok(Self::new(time, id))
     }
@@ -62,20 +93,20 @@ impl Cursor {
 
 /// The validated `first` and `after` arguments of a list field.
 #[derive(Clone, Debug)]
-pub struct PageRequest {
+pub struct PageRequest<P = Cursor> {
     /// How many items to return, between 0 and [`MAX_PAGE_SIZE`].
     pub first: u64,
     /// Where the page starts; `None` for the first page.
-    pub after: Option<Cursor>,
+    pub after: Option<P>,
 }
 
-impl PageRequest {
+impl<P: Position> PageRequest<P> {
     pub fn new(first: Option<i32>, after: Option<String>) -> AppResult<Self> {
         let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
         if first < 0 {
             return Err(AppError::bad_input("first", "`first` must not be negative"));
         }
-        let after = after.as_deref().map(Cursor::decode).transpose()?;
+        let after = after.as_deref().map(P::decode).transpose()?;
         Ok(Self {
             first: first.min(MAX_PAGE_SIZE) as u64,
             after,
@@ -104,18 +135,18 @@ pub struct PageInfo {
 
 /// Cuts the rows read for `page` (up to `page.limit()` of them, in list order)
 /// to the page, and describes where the page sits. `cursor` gives each row's
-/// position, `node` turns a row into the item clients see.
-pub fn paginate<R, N>(
-    page: &PageRequest,
+/// encoded position, `node` turns a row into the item clients see.
+pub fn paginate<R, N, P>(
+    page: &PageRequest<P>,
     mut rows: Vec<R>,
-    cursor: impl Fn(&R) -> Cursor,
+    cursor: impl Fn(&R) -> String,
     node: impl Fn(R) -> N,
 ) -> (Vec<(String, N)>, PageInfo) {
     let has_next_page = rows.len() as u64 > page.first;
     rows.truncate(page.first as usize);
     let items: Vec<(String, N)> = rows
         .into_iter()
-        .map(|row| (cursor(&row).encode(), node(row)))
+        .map(|row| (cursor(&row), node(row)))
         .collect();
     let page_info = PageInfo {
         has_next_page,
@@ -150,10 +181,10 @@ macro_rules! connection {
 
         impl $connection {
             /// Builds the page from the rows read for it; see `paginate`.
-            pub fn from_rows<R>(
-                page: &$crate::pagination::PageRequest,
+            pub fn from_rows<R, P>(
+                page: &$crate::pagination::PageRequest<P>,
                 rows: Vec<R>,
-                cursor: impl Fn(&R) -> $crate::pagination::Cursor,
+                cursor: impl Fn(&R) -> String,
                 node: impl Fn(R) -> $node,
             ) -> Self {
                 let (items, page_info) = $crate::pagination::paginate(page, rows, cursor, node);
@@ -190,11 +221,9 @@ mod tests {
 
     #[test]
     fn page_size_is_capped_and_never_negative() {
-        assert_eq!(
-            PageRequest::new(Some(500), None).map(|p| p.first).ok(),
-            Some(50)
-        );
-        assert_eq!(PageRequest::new(None, None).map(|p| p.first).ok(), Some(20));
-        assert!(PageRequest::new(Some(-1), None).is_err());
+        let first = |n| PageRequest::<Cursor>::new(n, None).map(|p| p.first).ok();
+        assert_eq!(first(Some(500)), Some(50));
+        assert_eq!(first(None), Some(20));
+        assert_eq!(first(Some(-1)), None);
     }
 }

@@ -6,9 +6,12 @@ use axum::http::{HeaderMap, header::USER_AGENT};
 
 use crate::{
     auth::RequestAuth,
+    batch::{
+        CountLoader, FollowersOfUser, FollowingOfUser, Follows, Likes, LikesOfPost, PostsOfUser,
+        RelationLoader,
+    },
     context::AppContext,
     images::ImageLoader,
-    likes::{LikeCountLoader, LikedLoader},
     users::UserLoader,
 };
 
@@ -48,28 +51,19 @@ pub fn prepare(
     client: ClientInfo,
 ) -> async_graphql::Request {
     let db = || app.db.clone();
-    let cache = HashMapCache::default;
     request
         .data(auth)
         .data(client)
-        .data(DataLoader::with_cache(
-            UserLoader { db: db() },
-            tokio::spawn,
-            cache(),
-        ))
-        .data(DataLoader::with_cache(
-            ImageLoader { db: db() },
-            tokio::spawn,
-            cache(),
-        ))
-        .data(DataLoader::with_cache(
-            LikeCountLoader { db: db() },
-            tokio::spawn,
-            cache(),
-        ))
-        .data(DataLoader::with_cache(
-            LikedLoader { db: db() },
-            tokio::spawn,
-            cache(),
-        ))
+        .data(cached(UserLoader { db: db() }))
+        .data(cached(ImageLoader { db: db() }))
+        .data(cached(CountLoader::<LikesOfPost>::new(db())))
+        .data(cached(CountLoader::<PostsOfUser>::new(db())))
+        .data(cached(CountLoader::<FollowersOfUser>::new(db())))
+        .data(cached(CountLoader::<FollowingOfUser>::new(db())))
+        .data(cached(RelationLoader::<Likes>::new(db())))
+        .data(cached(RelationLoader::<Follows>::new(db())))
+}
+
+fn cached<L: Send + Sync + 'static>(loader: L) -> Cached<L> {
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }

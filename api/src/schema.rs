@@ -3,7 +3,14 @@
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::{
-    auth::AuthMutation, error::ErrorCodes, posts::PostQuery, stories::StoryQuery, users::UserQuery,
+    auth::AuthMutation,
+    error::ErrorCodes,
+    follows::FollowMutation,
+    likes::LikeMutation,
+    limits::RequestLimits,
+    posts::{PostMutation, PostQuery},
+    stories::{StoryMutation, StoryQuery},
+    users::{UserMutation, UserQuery},
 };
 
 /// Everything that can be read.
@@ -12,7 +19,14 @@ pub struct Query(UserQuery, PostQuery, StoryQuery);
 
 /// Everything that can be changed.
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation);
+pub struct Mutation(
+    AuthMutation,
+    UserMutation,
+    PostMutation,
+    StoryMutation,
+    LikeMutation,
+    FollowMutation,
+);
 
 /// The schema type of the API.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -27,6 +41,7 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .extension(RequestLimits)
         .extension(ErrorCodes)
 }
 

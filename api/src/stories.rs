@@ -3,16 +3,23 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{image::ImageKind, story, user_follower};
+use entity::{
+    image::{self, ImageKind},
+    story, user_follower,
+};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Query,
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+    sea_query::Query,
 };
 
 use crate::{
     auth::{Authenticated, require_viewer},
     clock,
+    content::{Caption, PictureUrl},
     context::app,
     error::{AppError, AppResult},
     images::{Image, ImageLoader, ImageOwner},
@@ -176,6 +183,119 @@ async fn users_in_order(
                 .ok_or_else(|| AppError::internal("a story author is missing", id))
         })
         .collect()
+}
+
+/// What a new story is made of.
+#[derive(InputObject)]
+pub struct CreateStoryInput {
+    /// Text shown over the picture, up to 2,200 characters.
+    #[graphql(default)]
+    pub caption: String,
+    /// The story's picture: an absolute http(s) URL.
+    pub image_url: String,
+}
+
+/// Mutations about stories.
+#[derive(Default)]
+pub struct StoryMutation;
+
+#[Object]
+impl StoryMutation {
+    /// Posts a story with its picture, in one transaction. It is shown for the
+    /// story lifetime.
+    #[graphql(guard = "Authenticated")]
+    async fn create_story(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new story.")] input: CreateStoryInput,
+    ) -> AppResult<Story> {
+        let caption = Caption::parse(&input.caption)?;
+        let url = PictureUrl::parse("imageUrl", &input.image_url)?;
+        let viewer = require_viewer(ctx).await?;
+
+        let story = create(
+            &app(ctx).db,
+            &viewer.user_id,
+            caption.into_inner(),
+            url.into_inner(),
+        )
+        .await?;
+        Ok(story.into())
+    }
+
+    /// Deletes one of the viewer's stories with its picture. Returns true;
+    /// another person's story is `FORBIDDEN`, an unknown one `NOT_FOUND`.
+    #[graphql(guard = "Authenticated")]
+    async fn delete_story(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The story's id.")] id: ID,
+    ) -> AppResult<bool> {
+        let viewer = require_viewer(ctx).await?;
+        let db = &app(ctx).db;
+
+        let story = story::Entity::find_by_id(id.to_string())
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::NotFound("there is no story with this id".into()))?;
+        if story.user_id != viewer.user_id {
+            return Err(AppError::Forbidden(
+                "only the author can delete a story".into(),
+            ));
+        }
+        delete(db, &story.id).await?;
+        Ok(true)
+    }
+}
+
+/// Stores a story with its picture, in one transaction.
+async fn create(
+    db: &DatabaseConnection,
+    author_id: &str,
+    caption: String,
+    url: String,
+) -> AppResult<story::Model> {
+    let model = story::Model {
+        id: cuid2::create_id(),
+        caption,
+        user_id: author_id.to_owned(),
+        created_at: clock::now(),
+    };
+    let txn = db.begin().await?;
+    story::Entity::insert(story::ActiveModel {
+        id: Set(model.id.clone()),
+        caption: Set(model.caption.clone()),
+        user_id: Set(model.user_id.clone()),
+        created_at: Set(model.created_at),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    image::Entity::insert(image::ActiveModel {
+        id: NotSet,
+        kind: Set(ImageKind::Story),
+        url: Set(url),
+        associated_id: Set(model.id.clone()),
+        sequence: Set(0),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Deletes a story with its picture, in one transaction.
+async fn delete(db: &DatabaseConnection, id: &str) -> AppResult<()> {
+    let txn = db.begin().await?;
+    image::Entity::delete_many()
+        .filter(image::Column::Kind.eq(ImageKind::Story))
+        .filter(image::Column::AssociatedId.eq(id))
+        .exec(&txn)
+        .await?;
+    story::Entity::delete_by_id(id.to_owned())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Stories posted after `since` by `viewer_id` and by the people they follow,

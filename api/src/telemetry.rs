@@ -12,8 +12,13 @@ pub const DEFAULT_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=
 
 /// Installs the global subscriber: human-readable lines on standard error.
 pub fn init() {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    init_with(DEFAULT_FILTER);
+}
+
+/// Installs the global subscriber with `default` as the filter when `RUST_LOG`
+/// is not set.
+pub fn init_with(default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     // A second call (as in tests) keeps the first subscriber.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -47,6 +47,7 @@ pub fn settings() -> Settings {
         session_lifetime: std::time::Duration::from_secs(30 * 24 * 3600),
         story_lifetime: std::time::Duration::from_secs(24 * 3600),
         db_max_connections: 5,
+        max_body_bytes: 262_144,
     }
 }
 
@@ -133,7 +134,7 @@ impl TestApp {
     }
 
     pub async fn with_settings(settings: Settings) -> Self {
-        instanext_api::telemetry::init();
+        instanext_api::telemetry::init_with("warn");
         let database = TestDatabase::new().await;
         let mut db = database.connect(settings.db_max_connections).await;
         db::migrate(&db).await.unwrap();
@@ -216,6 +217,49 @@ impl TestApp {
             }",
             json!({ "email": email, "password": password }),
             None,
+        )
+        .await
+    }
+
+    /// Reads every page of a connection through `query`, which takes `$after`
+    /// and whose data holds the connection at `path`, and returns all node ids.
+    pub async fn all_pages(
+        &self,
+        query: &str,
+        mut variables: Value,
+        path: &[&str],
+        token: &str,
+    ) -> Vec<String> {
+        let mut ids = Vec::new();
+        for _ in 0..1000 {
+            let data = self.ok(query, variables.clone(), Some(token)).await;
+            let connection = path.iter().fold(&data, |value, key| &value[key]);
+            ids.extend(node_ids(connection));
+            let info = &connection["pageInfo"];
+            if info["hasNextPage"] != true {
+                return ids;
+            }
+            variables["after"] = info["endCursor"].clone();
+        }
+        panic!("the connection never ended");
+    }
+
+    /// Makes `follower` follow `followed` through the API.
+    pub async fn follow_via_api(&self, follower: &Account, followed: &Account) -> Value {
+        self.gql(
+            "mutation($u: String!) { followUser(username: $u) { id followerCount viewerIsFollowing } }",
+            json!({ "u": followed.username }),
+            Some(&follower.token),
+        )
+        .await
+    }
+
+    /// Makes `account` like `post_id` through the API.
+    pub async fn like_via_api(&self, account: &Account, post_id: &str) -> Value {
+        self.gql(
+            "mutation($p: ID!) { likePost(postId: $p) { id likeCount viewerHasLiked } }",
+            json!({ "p": post_id }),
+            Some(&account.token),
         )
         .await
     }
@@ -303,6 +347,26 @@ impl TestApp {
         .await
         .unwrap();
     }
+}
+
+/// The ids of the nodes of a connection, in order.
+pub fn node_ids(connection: &Value) -> Vec<String> {
+    connection["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a connection: {connection}"))
+        .iter()
+        .map(|edge| edge["node"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The usernames of the nodes of a connection of users, in order.
+pub fn usernames(connection: &Value) -> Vec<String> {
+    connection["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a connection: {connection}"))
+        .iter()
+        .map(|edge| edge["node"]["username"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// The `extensions.code` of the first error of a response.

@@ -1,52 +1,167 @@
-//! Reading posts.
+//! Reading and writing posts.
 
-use entity::{post, user_follower};
+use chrono::{DateTime, Utc};
+use entity::{image, post, post_like, user_follower};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, TransactionTrait,
     sea_query::Query,
 };
 
 use crate::{
+    clock,
     error::AppResult,
     pagination::{Cursor, PageRequest},
 };
 
-/// Rows strictly after `cursor` in newest-first order.
-pub fn older_than(cursor: &Cursor) -> Condition {
-    Condition::any()
-        .add(post::Column::CreatedAt.lt(cursor.time))
-        .add(
-            Condition::all()
-                .add(post::Column::CreatedAt.eq(cursor.time))
-                .add(post::Column::Id.lt(cursor.id.as_str())),
-        )
+/// Rows strictly after `cursor` in `(time, id)` newest-first order.
+pub fn older_than<T, I>(time: T, id: I, cursor: &Cursor) -> Condition
+where
+    T: ColumnTrait,
+    I: ColumnTrait,
+{
+    Condition::any().add(time.lt(cursor.time)).add(
+        Condition::all()
+            .add(time.eq(cursor.time))
+            .add(id.lt(cursor.id.as_str())),
+    )
 }
 
-/// One page of the home feed of `viewer_id`: their own posts and those of the
-/// people they follow, newest first.
-pub async fn following_page(
-    db: &impl ConnectionTrait,
-    viewer_id: &str,
-    page: &PageRequest,
-) -> AppResult<Vec<post::Model>> {
+/// Orders posts newest first and cuts the page.
+fn page_of(mut query: Select<post::Entity>, page: &PageRequest) -> Select<post::Entity> {
+    if let Some(cursor) = &page.after {
+        query = query.filter(older_than(
+            post::Column::CreatedAt,
+            post::Column::Id,
+            cursor,
+        ));
+    }
+    query
+        .order_by_desc(post::Column::CreatedAt)
+        .order_by_desc(post::Column::Id)
+        .limit(page.limit())
+}
+
+/// The query of one page of the home feed of `viewer_id`: their own posts and
+/// those of the people they follow, newest first.
+// TODO: compare this shape with a merge of per-author index ranges on large data.
+pub fn following_query(viewer_id: &str, page: &PageRequest) -> Select<post::Entity> {
     let followed = Query::select()
         .column(user_follower::Column::UserId)
         .from(user_follower::Entity)
         .and_where(user_follower::Column::FollowerId.eq(viewer_id))
         .to_owned();
-    let mut query = post::Entity::find().filter(
-        Condition::any()
-            .add(post::Column::UserId.in_subquery(followed))
-            .add(post::Column::UserId.eq(viewer_id)),
-    );
-    if let Some(cursor) = &page.after {
-        query = query.filter(older_than(cursor));
-    }
+    page_of(
+        post::Entity::find().filter(
+            Condition::any()
+                .add(post::Column::UserId.in_subquery(followed))
+                .add(post::Column::UserId.eq(viewer_id)),
+        ),
+        page,
+    )
+}
 
-    Ok(query
-        .order_by_desc(post::Column::CreatedAt)
-        .order_by_desc(post::Column::Id)
+/// The query of one page of the posts of `author_id`, newest first.
+pub fn by_author_query(author_id: &str, page: &PageRequest) -> Select<post::Entity> {
+    page_of(
+        post::Entity::find().filter(post::Column::UserId.eq(author_id)),
+        page,
+    )
+}
+
+/// The query of one page of the people who like `post_id`, most recent like
+/// first, as `(user id, liked at)`.
+pub fn likers_query(post_id: &str, page: &PageRequest) -> Select<post_like::Entity> {
+    let mut query = post_like::Entity::find().filter(post_like::Column::PostId.eq(post_id));
+    if let Some(cursor) = &page.after {
+        query = query.filter(older_than(
+            post_like::Column::CreatedAt,
+            post_like::Column::UserId,
+            cursor,
+        ));
+    }
+    query
+        .order_by_desc(post_like::Column::CreatedAt)
+        .order_by_desc(post_like::Column::UserId)
         .limit(page.limit())
+}
+
+/// The rows of one page of likers of `post_id`.
+pub async fn likers_page(
+    db: &impl ConnectionTrait,
+    post_id: &str,
+    page: &PageRequest,
+) -> AppResult<Vec<(String, DateTime<Utc>)>> {
+    Ok(likers_query(post_id, page)
+        .select_only()
+        .column(post_like::Column::UserId)
+        .column(post_like::Column::CreatedAt)
+        .into_tuple()
         .all(db)
         .await?)
+}
+
+/// The post with this id.
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<post::Model>> {
+    Ok(post::Entity::find_by_id(id.to_owned()).one(db).await?)
+}
+
+/// Stores a post with its pictures, numbered from 0 in the order given, in one
+/// transaction.
+pub async fn create(
+    db: &DatabaseConnection,
+    author_id: &str,
+    caption: String,
+    picture_urls: Vec<String>,
+) -> AppResult<post::Model> {
+    let model = post::Model {
+        id: cuid2::create_id(),
+        caption,
+        user_id: author_id.to_owned(),
+        created_at: clock::now(),
+    };
+    let pictures = picture_urls
+        .into_iter()
+        .zip(0..)
+        .map(|(url, sequence)| image::ActiveModel {
+            id: NotSet,
+            kind: Set(image::ImageKind::Post),
+            url: Set(url),
+            associated_id: Set(model.id.clone()),
+            sequence: Set(sequence),
+        });
+
+    let txn = db.begin().await?;
+    post::Entity::insert(post::ActiveModel {
+        id: Set(model.id.clone()),
+        caption: Set(model.caption.clone()),
+        user_id: Set(model.user_id.clone()),
+        created_at: Set(model.created_at),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    image::Entity::insert_many(pictures)
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await?;
+
+    Ok(model)
+}
+
+/// Deletes a post with its pictures and likes, in one transaction.
+pub async fn delete(db: &DatabaseConnection, id: &str) -> AppResult<()> {
+    let txn = db.begin().await?;
+    image::Entity::delete_many()
+        .filter(image::Column::Kind.eq(image::ImageKind::Post))
+        .filter(image::Column::AssociatedId.eq(id))
+        .exec(&txn)
+        .await?;
+    post_like::Entity::delete_many()
+        .filter(post_like::Column::PostId.eq(id))
+        .exec(&txn)
+        .await?;
+    post::Entity::delete_by_id(id.to_owned()).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
 }

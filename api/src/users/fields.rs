@@ -84,6 +84,12 @@ impl Password {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether bcrypt reads all of `raw`: at most 72 bytes and no NUL. Other
+    /// passwords could match a stored hash of their beginning.
+    pub fn is_verifiable(raw: &str) -> bool {
+        raw.len() <= 72 && !raw.contains('\0')
+    }
 }
 
 impl std::fmt::Debug for Password {

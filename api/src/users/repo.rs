@@ -5,6 +5,7 @@ use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
     TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func},
 };
 
 use crate::{
@@ -29,6 +30,60 @@ pub async fn find_by_email(
         .filter(user::Column::Email.eq(email))
         .one(db)
         .await?)
+}
+
+/// The account with this username, compared without regard to case.
+pub async fn find_by_username(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> AppResult<Option<user::Model>> {
+    let username = username.trim().to_lowercase();
+    if username.is_empty() || username.len() > 64 {
+        return Ok(None);
+    }
+    Ok(user::Entity::find()
+        .filter(Expr::expr(Func::lower(Expr::col(user::Column::Username))).eq(username))
+        .one(db)
+        .await?)
+}
+
+/// Changes what is given of a user's profile, in one transaction, and returns
+/// the account as it now is.
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    user_id: &str,
+    description: Option<String>,
+    picture_url: Option<String>,
+) -> AppResult<Option<user::Model>> {
+    let txn = db.begin().await?;
+    if let Some(description) = description {
+        user::Entity::update_many()
+            .col_expr(user::Column::Description, Expr::value(description))
+            .filter(user::Column::Id.eq(user_id))
+            .exec(&txn)
+            .await?;
+    }
+    if let Some(url) = picture_url {
+        image::Entity::delete_many()
+            .filter(image::Column::Kind.eq(image::ImageKind::User))
+            .filter(image::Column::AssociatedId.eq(user_id))
+            .exec(&txn)
+            .await?;
+        image::Entity::insert(image::ActiveModel {
+            id: NotSet,
+            kind: Set(image::ImageKind::User),
+            url: Set(url),
+            associated_id: Set(user_id.to_owned()),
+            sequence: Set(0),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    let user = user::Entity::find_by_id(user_id.to_owned())
+        .one(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(user)
 }
 
 /// What a new account is made of.

@@ -104,7 +104,10 @@ async fn sign_up_refuses_malformed_input_and_creates_nothing() {
             .gql(SIGN_UP, sign_up_input(email, username, password), None)
             .await;
         assert_eq!(error_code(&response), Some("BAD_USER_INPUT"), "{response}");
-        assert_eq!(response["errors"][0]["extensions"]["field"], field);
+        // Text with a NUL is refused before any field is looked at.
+        if !password.contains('\0') {
+            assert_eq!(response["errors"][0]["extensions"]["field"], field);
+        }
     }
     assert_eq!(user_count(&app).await, 0);
 }

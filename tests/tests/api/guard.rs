@@ -13,11 +13,23 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 /// Every protected operation, each selecting one protected field.
-const PROTECTED: [&str; 4] = [
+const PROTECTED: [&str; 16] = [
     "{ me { id } }",
     "{ followingPosts { edges { cursor } } }",
     "{ followingStories { user { id } } }",
+    "{ user(username: \"ada\") { id } }",
+    "{ post(id: \"x\") { id } }",
+    "{ searchUsers(query: \"a\") { edges { cursor } } }",
     "mutation { signOut }",
+    "mutation { createPost(input: { caption: \"x\", images: [{ url: \"https://a.example/b.jpg\", sequence: 0 }] }) { id } }",
+    "mutation { deletePost(id: \"x\") }",
+    "mutation { createStory(input: { caption: \"x\", imageUrl: \"https://a.example/b.jpg\" }) { id } }",
+    "mutation { deleteStory(id: \"x\") }",
+    "mutation { likePost(postId: \"x\") { id } }",
+    "mutation { unlikePost(postId: \"x\") { id } }",
+    "mutation { followUser(username: \"ada\") { id } }",
+    "mutation { unfollowUser(username: \"ada\") { id } }",
+    "mutation { updateProfile(input: { description: \"x\" }) { id } }",
 ];
 
 /// Runs every protected operation with this token and expects each to be

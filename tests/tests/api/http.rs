@@ -109,6 +109,21 @@ async fn requests_that_are_not_graphql_get_a_coded_json_error() {
         ("application/json", "{bad json", StatusCode::BAD_REQUEST),
         (
             "application/json",
+            r#"{"variables": {}}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "application/json",
+            r#"{"query": null}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "application/json",
+            r#"{"query": "{ me { id } }", "variables": "x"}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "application/json",
             r#"[{"query": "{ __typename }"}, {"query": "{ __typename }"}]"#,
             StatusCode::BAD_REQUEST,
         ),

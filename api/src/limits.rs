@@ -1,0 +1,266 @@
+//! Guards on the shape of a request, checked before anything runs.
+//!
+//! async-graphql parses and validates recursively and expands fragments
+//! without memory, so a small hostile document can exhaust the stack or take
+//! exponential time. These checks bound both, in linear time, before
+//! async-graphql looks at the document:
+//!
+//! - nesting of braces, brackets and parentheses, scanned before parsing;
+//! - the number of fields a document would resolve once its fragments are
+//!   expanded (fragment sizes are memoised, so doubling tricks cost nothing);
+//! - NUL characters in text, which PostgreSQL cannot store;
+//! - at most one `signIn` or `signUp` per operation, so aliases cannot
+//!   multiply password guesses.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::{
+    Name, Positioned, Request, ServerError, ServerResult, Value,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
+    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
+};
+
+/// Deepest nesting of `{`, `[` and `(` accepted in a document.
+pub const MAX_NESTING: usize = 64;
+/// Most fields a document may select once its fragments are expanded.
+pub const MAX_FIELDS: usize = 2_000;
+/// Longest parser message passed on as it is.
+const MAX_MESSAGE_BYTES: usize = 300;
+/// Root fields of which an operation may hold only one.
+const ONCE_PER_OPERATION: [&str; 2] = ["signIn", "signUp"];
+
+fn refuse(code: &str, message: &str) -> ServerError {
+    let mut err = ServerError::new(message, None);
+    err.extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    err
+}
+
+/// The extension that applies the checks.
+pub struct RequestLimits;
+
+impl ExtensionFactory for RequestLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RequestLimits)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for RequestLimits {
+    /// Parses the document here, once, so that the checks run before
+    /// async-graphql walks it; the parsed document is handed on.
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        if nesting(&request.query) > MAX_NESTING {
+            return Err(refuse(
+                "GRAPHQL_PARSE_FAILED",
+                &format!("the document nests deeper than {MAX_NESTING} levels"),
+            ));
+        }
+        let query = &request.query;
+        if query.contains('\0')
+            || query.contains("\\u0000")
+            || request.variables.values().any(has_nul)
+        {
+            return Err(refuse(
+                "BAD_USER_INPUT",
+                "text cannot contain a NUL character",
+            ));
+        }
+
+        let document = request.parsed_query().map_err(parse_failed)?;
+
+        if expanded_fields(document) > MAX_FIELDS {
+            return Err(refuse(
+                "GRAPHQL_VALIDATION_FAILED",
+                &format!("the document selects more than {MAX_FIELDS} fields"),
+            ));
+        }
+        if document.operations.iter().any(|(_, operation)| {
+            operation.node.ty == OperationType::Mutation
+                && once_fields(document, &operation.node.selection_set.node, 0) > 1
+        }) {
+            return Err(refuse(
+                "BAD_USER_INPUT",
+                "an operation may hold only one signIn or signUp",
+            ));
+        }
+        next.run(ctx, request).await
+    }
+}
+
+/// A parse error with its code. The parser quotes the offending line, which
+/// may be the whole document; past a length, the position says where to look.
+fn parse_failed(mut err: ServerError) -> ServerError {
+    if err.message.len() > MAX_MESSAGE_BYTES {
+        err.message = match err.locations.first() {
+            Some(at) => format!("syntax error at line {}, column {}", at.line, at.column),
+            None => "syntax error".to_owned(),
+        };
+    }
+    err.extensions
+        .get_or_insert_with(Default::default)
+        .set("code", "GRAPHQL_PARSE_FAILED");
+    err
+}
+
+/// The deepest nesting of brackets outside strings and comments.
+fn nesting(query: &str) -> usize {
+    let bytes = query.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::List(items) => items.iter().any(has_nul),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|(name, value)| name.contains('\0') || has_nul(value)),
+        _ => false,
+    }
+}
+
+/// The most fields any operation of `document` selects, fragments expanded.
+fn expanded_fields(document: &ExecutableDocument) -> usize {
+    let mut sizes = FragmentSizes {
+        document,
+        known: HashMap::new(),
+    };
+    document
+        .operations
+        .iter()
+        .map(|(_, operation)| sizes.of(&operation.node.selection_set.node))
+        .max()
+        .unwrap_or(0)
+}
+
+struct FragmentSizes<'a> {
+    document: &'a ExecutableDocument,
+    /// Sizes of fragments already measured; `None` while one is being
+    /// measured, so that a cycle (refused later by validation) ends the walk.
+    known: HashMap<&'a Name, Option<usize>>,
+}
+
+impl<'a> FragmentSizes<'a> {
+    fn of(&mut self, set: &'a SelectionSet) -> usize {
+        set.items.iter().fold(0usize, |total, item| {
+            let size = match &item.node {
+                Selection::Field(field) => {
+                    1usize.saturating_add(self.of(&field.node.selection_set.node))
+                }
+                Selection::InlineFragment(inline) => self.of(&inline.node.selection_set.node),
+                Selection::FragmentSpread(spread) => self.fragment(&spread.node.fragment_name.node),
+            };
+            total.saturating_add(size)
+        })
+    }
+
+    fn fragment(&mut self, name: &'a Name) -> usize {
+        match self.known.get(name) {
+            Some(Some(size)) => return *size,
+            Some(None) => return 0,
+            None => {}
+        }
+        let Some(fragment) = self.document.fragments.get(name) else {
+            return 0;
+        };
+        self.known.insert(name, None);
+        let size = self.of(&fragment.node.selection_set.node);
+        self.known.insert(name, Some(size));
+        size
+    }
+}
+
+/// How many root fields of `set` are among [`ONCE_PER_OPERATION`], looking
+/// through fragments at the root.
+fn once_fields(document: &ExecutableDocument, set: &SelectionSet, depth: usize) -> usize {
+    if depth > MAX_NESTING {
+        return 0;
+    }
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(field) => {
+                usize::from(ONCE_PER_OPERATION.contains(&field.node.name.node.as_str()))
+            }
+            Selection::InlineFragment(inline) => {
+                once_fields(document, &inline.node.selection_set.node, depth + 1)
+            }
+            Selection::FragmentSpread(spread) => document
+                .fragments
+                .get(&spread.node.fragment_name.node)
+                .map_or(0, |fragment: &Positioned<_>| {
+                    once_fields(document, &fragment.node.selection_set.node, depth + 1)
+                }),
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_ignores_brackets_in_strings_and_comments() {
+        assert_eq!(nesting("{ a(b: [[1]]) { c } }"), 4);
+        assert_eq!(nesting(r#"{ a(b: "[[[[[[") }"#), 2);
+        assert_eq!(nesting("{ a # [[[[[[\n }"), 1);
+        assert_eq!(nesting(r#"{ a(b: """ {{{{ \""" [[[[ """) }"#), 2);
+        assert_eq!(nesting(&"[".repeat(5000)), 5000);
+    }
+
+    #[test]
+    fn doubling_fragments_are_measured_in_linear_time() {
+        let mut query = String::from("{ ...F40 } fragment F0 on Query { __typename }");
+        for i in 1..=40 {
+            query.push_str(&format!(
+                " fragment F{i} on Query {{ ...F{} ...F{} }}",
+                i - 1,
+                i - 1
+            ));
+        }
+        let document = async_graphql::parser::parse_query(&query).ok();
+        let size = document.as_ref().map(expanded_fields);
+        assert_eq!(size, Some(1 << 40));
+    }
+}
