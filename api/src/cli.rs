@@ -1,6 +1,6 @@
 //! The command line: `serve` (the default), `seed` and `export-schema`.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -89,11 +89,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!("listening on http://{address}/graphql");
 
-    axum::serve(listener, http::router(app.clone(), schema))
+    let purge = tokio::spawn(purge_expired(app.clone()));
+    let router = http::router(app.clone(), schema);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server stopped with an error")?;
 
+    purge.abort();
     app.db
         .clone()
         .close()
@@ -131,6 +134,20 @@ fn export_schema(output: Option<PathBuf>) -> anyhow::Result<()> {
         None => {
             print!("{sdl}");
             Ok(())
+        }
+    }
+}
+
+/// Deletes expired sessions and stale attempt records every hour.
+async fn purge_expired(app: crate::context::SharedContext) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match crate::auth::session::purge_expired(&app.db, crate::clock::now()).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged expired sessions"),
+            // Already logged where the error was converted.
+            Err(_) => {}
         }
     }
 }

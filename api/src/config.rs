@@ -41,15 +41,46 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(4..=31))]
     pub bcrypt_cost: u32,
 
-    /// How long a session lasts after sign-in, e.g. `30d` or `12h`.
+    /// The longest a session lasts after sign-in, renewed or not, e.g. `30d`.
     #[arg(long, env = "SESSION_LIFETIME", default_value = "30d", global = true,
           value_parser = humantime::parse_duration)]
     pub session_lifetime: Duration,
+
+    /// How long a session lasts without renewal (`refreshSession`), e.g. `7d`;
+    /// never past SESSION_LIFETIME.
+    #[arg(long, env = "SESSION_IDLE_TIMEOUT", default_value = "7d", global = true,
+          value_parser = humantime::parse_duration)]
+    pub session_idle_timeout: Duration,
 
     /// How long a story stays visible after it is posted, e.g. `24h`.
     #[arg(long, env = "STORY_LIFETIME", default_value = "24h", global = true,
           value_parser = humantime::parse_duration)]
     pub story_lifetime: Duration,
+
+    /// Failed sign-ins for one account before it is blocked for a while.
+    #[arg(long, env = "SIGNIN_MAX_FAILURES", default_value_t = 5, global = true,
+          value_parser = clap::value_parser!(i32).range(1..=1000))]
+    pub signin_max_failures: i32,
+
+    /// Failed sign-ins from one client address before it is blocked for a while.
+    #[arg(long, env = "SIGNIN_MAX_FAILURES_PER_ADDRESS", default_value_t = 20, global = true,
+          value_parser = clap::value_parser!(i32).range(1..=100_000))]
+    pub signin_max_failures_per_address: i32,
+
+    /// Sign-ups allowed from one client address per hour.
+    #[arg(long, env = "SIGNUPS_PER_HOUR", default_value_t = 10, global = true,
+          value_parser = clap::value_parser!(i32).range(1..=100_000))]
+    pub signups_per_hour: i32,
+
+    /// Take the client address from the last entry of `X-Forwarded-For`, as set
+    /// by a load balancer in front of the server. Only enable behind one.
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
+    pub trust_forwarded_for: bool,
+
+    /// Origins (scheme://host[:port]) whose pages may call the API with the
+    /// session cookie, comma-separated.
+    #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
+    pub allowed_origins: Vec<String>,
 
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 262_144, global = true)]

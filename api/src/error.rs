@@ -34,6 +34,8 @@ pub enum AppError {
         message: String,
         field: Option<&'static str>,
     },
+    /// Too many attempts; try again after the given number of seconds.
+    RateLimited { retry_after_secs: u64 },
     /// Anything else. The details were logged when this value was made.
     Internal,
 }
@@ -67,6 +69,7 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::Conflict { .. } => "CONFLICT",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Internal => "INTERNAL",
         }
     }
@@ -77,6 +80,9 @@ impl AppError {
             Self::Unauthenticated(message) => (*message).to_owned(),
             Self::Forbidden(message) | Self::NotFound(message) => message.clone(),
             Self::BadInput { message, .. } | Self::Conflict { message, .. } => message.clone(),
+            Self::RateLimited { retry_after_secs } => {
+                format!("too many attempts; try again in {retry_after_secs} seconds")
+            }
             Self::Internal => "internal error".to_owned(),
         }
     }
@@ -99,6 +105,9 @@ impl ErrorExtensions for AppError {
                 | Self::Conflict {
                     field: Some(field), ..
                 } => ext.set("field", *field),
+                Self::RateLimited { retry_after_secs } => {
+                    ext.set("retryAfter", *retry_after_secs);
+                }
                 _ => {}
             }
         })

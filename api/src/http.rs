@@ -1,13 +1,15 @@
 //! The HTTP surface: `POST /graphql` runs operations, `GET /graphql` serves
 //! GraphiQL, and `GET /health` tells whether the database answers.
 
+use std::net::SocketAddr;
+
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::GraphQLResponse;
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, MatchedPath, State, rejection::BytesRejection},
-    http::{HeaderMap, Request, StatusCode, header},
+    extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, State, rejection::BytesRejection},
+    http::{Extensions, HeaderMap, Request, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
 };
@@ -58,6 +60,7 @@ pub fn router(app: SharedContext, schema: AppSchema) -> Router {
 async fn graphql(
     State(state): State<HttpState>,
     headers: HeaderMap,
+    extensions: Extensions,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if !is_json(&headers) {
@@ -86,11 +89,15 @@ async fn graphql(
         Err(message) => return request_error(StatusCode::BAD_REQUEST, message),
     };
 
+    let settings = &state.app.settings;
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
     let request = request::prepare(
         request,
         &state.app,
-        RequestAuth::from_headers(&headers),
-        ClientInfo::from_headers(&headers),
+        RequestAuth::from_headers(&headers, &settings.allowed_origins),
+        ClientInfo::new(&headers, peer, settings.trust_forwarded_for),
     );
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }

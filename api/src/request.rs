@@ -2,6 +2,8 @@
 //! which client, and a fresh set of batching loaders.
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
+use std::net::IpAddr;
+
 use axum::http::{HeaderMap, header::USER_AGENT};
 
 use crate::{
@@ -23,15 +25,27 @@ pub fn loader<'a, L: Send + Sync + 'static>(ctx: &async_graphql::Context<'a>) ->
     ctx.data_unchecked::<Cached<L>>()
 }
 
-/// Facts about the calling client, kept with its sessions.
+/// Facts about the calling client: its address, for attempt limits, and its
+/// user agent, kept with its sessions.
 #[derive(Clone, Debug, Default)]
 pub struct ClientInfo {
+    pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
 }
 
 impl ClientInfo {
-    pub fn from_headers(headers: &HeaderMap) -> Self {
+    /// `peer` is the address of the connection. With `trust_forwarded_for`,
+    /// the last address of `X-Forwarded-For` (the one the load balancer in
+    /// front of the server saw) is taken instead.
+    pub fn new(headers: &HeaderMap, peer: Option<IpAddr>, trust_forwarded_for: bool) -> Self {
+        let forwarded = trust_forwarded_for
+            .then(|| headers.get_all("x-forwarded-for").iter().last())
+            .flatten()
+            .and_then(|value| value.to_str().ok())
+            .and_then(|list| list.rsplit(',').next())
+            .and_then(|last| last.trim().parse().ok());
         Self {
+            ip: forwarded.or(peer),
             user_agent: headers
                 .get(USER_AGENT)
                 .and_then(|value| value.to_str().ok())

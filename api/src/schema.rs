@@ -3,7 +3,7 @@
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::{
-    auth::AuthMutation,
+    auth::{AuthMutation, AuthQuery},
     error::ErrorCodes,
     follows::FollowMutation,
     likes::LikeMutation,
@@ -15,7 +15,7 @@ use crate::{
 
 /// Everything that can be read.
 #[derive(MergedObject, Default)]
-pub struct Query(UserQuery, PostQuery, StoryQuery);
+pub struct Query(UserQuery, PostQuery, StoryQuery, AuthQuery);
 
 /// Everything that can be changed.
 #[derive(MergedObject, Default)]

@@ -4,6 +4,7 @@
 //! handed to GraphQL directly, so a column such as `users.password` cannot leak
 //! through the API by accident. The API crate maps them to its own types.
 
+pub mod auth_throttle;
 pub mod image;
 pub mod post;
 pub mod post_like;
@@ -14,6 +15,7 @@ pub mod user_follower;
 
 pub mod prelude {
     //! The entities under their table-like names.
+    pub use super::auth_throttle::Entity as AuthThrottle;
     pub use super::image::Entity as Image;
     pub use super::post::Entity as Post;
     pub use super::post_like::Entity as PostLike;

@@ -68,9 +68,20 @@ enum Sessions {
     SessionToken,
     UserId,
     Expires,
+    AbsoluteExpires,
     CreatedAt,
+    RenewedAt,
     LastUsedAt,
     UserAgent,
+}
+
+#[derive(DeriveIden)]
+enum AuthThrottles {
+    Table,
+    Key,
+    Failures,
+    LastFailure,
+    BlockedUntil,
 }
 
 /// A foreign key to `users.id` that goes with the user.
@@ -267,11 +278,13 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Sessions::Table)
-                    .col(string_len(Sessions::Id, 32).primary_key())
+                    .col(string_len(Sessions::Id, 64).primary_key())
                     .col(string_len_uniq(Sessions::SessionToken, 64))
                     .col(string_len(Sessions::UserId, 32))
                     .col(timestamp_with_time_zone(Sessions::Expires))
+                    .col(timestamp_with_time_zone(Sessions::AbsoluteExpires))
                     .col(timestamp_with_time_zone(Sessions::CreatedAt))
+                    .col(timestamp_with_time_zone(Sessions::RenewedAt))
                     .col(timestamp_with_time_zone(Sessions::LastUsedAt))
                     .col(string_len_null(Sessions::UserAgent, 512))
                     .foreign_key(&mut user_fk(Sessions::Table, Sessions::UserId))
@@ -293,6 +306,20 @@ impl MigrationTrait for Migration {
                     .name("idx_sessions_expires")
                     .table(Sessions::Table)
                     .col(Sessions::Expires)
+                    .to_owned(),
+            )
+            .await?;
+
+        // Failed attempts per key (an account, a client address), shared by
+        // every server instance on the database.
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuthThrottles::Table)
+                    .col(string_len(AuthThrottles::Key, 300).primary_key())
+                    .col(integer(AuthThrottles::Failures))
+                    .col(timestamp_with_time_zone(AuthThrottles::LastFailure))
+                    .col(timestamp_with_time_zone_null(AuthThrottles::BlockedUntil))
                     .to_owned(),
             )
             .await?;

@@ -45,9 +45,15 @@ pub fn settings() -> Settings {
         jwt_secret: Some(SECRET.to_owned()),
         bcrypt_cost: 4,
         session_lifetime: std::time::Duration::from_secs(30 * 24 * 3600),
+        session_idle_timeout: std::time::Duration::from_secs(7 * 24 * 3600),
         story_lifetime: std::time::Duration::from_secs(24 * 3600),
         db_max_connections: 5,
         max_body_bytes: 262_144,
+        signin_max_failures: 5,
+        signin_max_failures_per_address: 20,
+        signups_per_hour: 10,
+        trust_forwarded_for: true,
+        allowed_origins: vec!["https://app.example.com".to_owned()],
     }
 }
 
@@ -126,6 +132,7 @@ pub struct TestApp {
     pub schema: AppSchema,
     pub router: Router,
     statements: Arc<AtomicUsize>,
+    addresses: AtomicUsize,
 }
 
 impl TestApp {
@@ -156,6 +163,7 @@ impl TestApp {
             schema,
             router,
             statements,
+            addresses: AtomicUsize::new(1),
         }
     }
 
@@ -170,10 +178,24 @@ impl TestApp {
     /// Posts a GraphQL operation, with a bearer token when given, and returns
     /// the JSON response.
     pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        self.gql_with(query, variables, token, &[]).await
+    }
+
+    /// Like `gql`, with extra request headers.
+    pub async fn gql_with(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Value {
         let mut request =
             Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
         if let Some(token) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let body = json!({ "query": query, "variables": variables }).to_string();
         let (status, body) = self.send(request.body(Body::from(body)).unwrap()).await;
@@ -191,16 +213,27 @@ impl TestApp {
         response["data"].clone()
     }
 
+    /// A client address of its own for each call, so that the tests' many
+    /// sign-ups stay inside the per-address limits (documentation range).
+    pub fn fresh_address(&self) -> String {
+        let n = self.addresses.fetch_add(1, Ordering::SeqCst);
+        format!("2001:db8::{n:x}")
+    }
+
     /// Creates an account through `signUp` and returns it signed in.
     pub async fn sign_up(&self, username: &str) -> Account {
         let email = format!("{username}@example.com");
-        let data = self
-            .ok(
+        let address = self.fresh_address();
+        let response = self
+            .gql_with(
                 "mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }",
                 json!({ "input": { "email": email, "username": username, "password": PASSWORD } }),
                 None,
+                &[("x-forwarded-for", &address)],
             )
             .await;
+        assert!(response.get("errors").is_none(), "unexpected errors: {response}");
+        let data = &response["data"];
         Account {
             id: data["signUp"]["user"]["id"].as_str().unwrap().to_owned(),
             username: username.to_owned(),

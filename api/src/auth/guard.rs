@@ -2,11 +2,14 @@
 //! field needs it, and the guard that protects fields.
 
 use async_graphql::{Context, Guard};
-use axum::http::{HeaderMap, header::AUTHORIZATION};
+use axum::http::{
+    HeaderMap,
+    header::{AUTHORIZATION, COOKIE, ORIGIN},
+};
 use tokio::sync::OnceCell;
 
 use crate::{
-    auth::session,
+    auth::{SESSION_COOKIE, session},
     context::app,
     error::{AppError, AppResult},
 };
@@ -23,6 +26,9 @@ enum Credential {
     Missing,
     Bearer(String),
     Malformed,
+    /// A session cookie on a request whose `Origin` is not allowed: possibly
+    /// a forged cross-site request, so the cookie is not honoured.
+    CrossSiteCookie,
 }
 
 /// The credential a request came with, and the viewer it resolves to.
@@ -33,11 +39,13 @@ pub struct RequestAuth {
 }
 
 impl RequestAuth {
-    /// Reads `Authorization: Bearer <token>`. Any other shape of the header is
-    /// remembered as malformed and fails authentication, never the request.
-    pub fn from_headers(headers: &HeaderMap) -> Self {
+    /// Reads `Authorization: Bearer <token>`, or else the session cookie. Any
+    /// other shape of the header is remembered as malformed and fails
+    /// authentication, never the request. A cookie counts only when the
+    /// request's `Origin` is one of `allowed_origins`; requests that execute
+    /// are JSON POSTs, which a cross-site form cannot send.
+    pub fn from_headers(headers: &HeaderMap, allowed_origins: &[String]) -> Self {
         let credential = match headers.get(AUTHORIZATION) {
-            None => Credential::Missing,
             Some(value) => value
                 .to_str()
                 .ok()
@@ -49,6 +57,23 @@ impl RequestAuth {
                         .then(|| Credential::Bearer(token.to_owned()))
                 })
                 .unwrap_or(Credential::Malformed),
+            None => match session_cookie(headers) {
+                None => Credential::Missing,
+                Some(token) => {
+                    let origin = headers.get(ORIGIN).and_then(|value| value.to_str().ok());
+                    let allowed = origin.is_some_and(|origin| {
+                        allowed_origins
+                            .iter()
+                            .any(|allowed| allowed.trim_end_matches('/') == origin)
+                    });
+                    if allowed {
+                        Credential::Bearer(token)
+                    } else {
+                        tracing::debug!("session cookie without an allowed Origin");
+                        Credential::CrossSiteCookie
+                    }
+                }
+            },
         };
         Self::with(credential)
     }
@@ -69,6 +94,18 @@ impl RequestAuth {
             viewer: OnceCell::new(),
         }
     }
+}
+
+/// The token in the session cookie, if the request carries one.
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
 }
 
 /// The viewer of this request, or `None` when it has no valid token.
@@ -104,10 +141,17 @@ pub async fn require_viewer(ctx: &Context<'_>) -> AppResult<Viewer> {
         ctx.data_opt::<RequestAuth>().map(|auth| &auth.credential),
         None | Some(Credential::Missing)
     );
+    let cross_site = matches!(
+        ctx.data_opt::<RequestAuth>().map(|auth| &auth.credential),
+        Some(Credential::CrossSiteCookie)
+    );
     match current_viewer(ctx).await? {
         Some(viewer) => Ok(viewer),
         None if missing => Err(AppError::Unauthenticated(
             "sign in first: send `Authorization: Bearer <token>`",
+        )),
+        None if cross_site => Err(AppError::Unauthenticated(
+            "the session cookie is honoured only on requests from an allowed Origin",
         )),
         None => Err(AppError::Unauthenticated(
             "the token is invalid, expired or signed out",

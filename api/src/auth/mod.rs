@@ -10,7 +10,8 @@ mod graphql;
 pub mod guard;
 pub mod password;
 pub mod session;
+pub mod throttle;
 pub mod token;
 
-pub use graphql::{AuthMutation, AuthPayload};
+pub use graphql::{AuthMutation, AuthPayload, AuthQuery, SESSION_COOKIE};
 pub use guard::{Authenticated, RequestAuth, Viewer, current_viewer, require_viewer};

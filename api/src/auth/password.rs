@@ -1,4 +1,13 @@
-//! Password hashing with bcrypt, off the async workers.
+//! Password hashing with bcrypt, on a bounded number of blocking threads.
+//!
+//! bcrypt is slow on purpose. Each hash or check runs on tokio's blocking pool,
+//! never on the async workers, and at most one per processor runs at once; the
+//! rest wait their turn without holding a thread, so a burst of sign-ins cannot
+//! crowd out other requests.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
 
 use crate::error::{AppError, AppResult};
 
@@ -8,6 +17,7 @@ pub struct Passwords {
     /// A real hash of a random password, checked when an email is unknown so
     /// that such a sign-in costs what a wrong password costs.
     dummy_hash: String,
+    permits: Arc<Semaphore>,
 }
 
 impl Passwords {
@@ -15,15 +25,31 @@ impl Passwords {
         let dummy = cuid2::create_id();
         let dummy_hash = bcrypt::hash(dummy, cost)
             .map_err(|err| AppError::internal("cannot hash the dummy password", err))?;
-        Ok(Self { cost, dummy_hash })
+        let processors = std::thread::available_parallelism().map_or(1, usize::from);
+        Ok(Self {
+            cost,
+            dummy_hash,
+            permits: Arc::new(Semaphore::new(processors)),
+        })
+    }
+
+    /// Runs `work` on a blocking thread once a permit is free.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|err| AppError::internal("the password pool is closed", err))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|err| AppError::internal("a password task failed", err))
     }
 
     pub async fn hash(&self, password: &str) -> AppResult<String> {
         let password = password.to_owned();
         let cost = self.cost;
-        tokio::task::spawn_blocking(move || bcrypt::hash(password, cost))
-            .await
-            .map_err(|err| AppError::internal("password hashing task failed", err))?
+        self.run(move || bcrypt::hash(password, cost))
+            .await?
             .map_err(|err| AppError::internal("cannot hash a password", err))
     }
 
@@ -33,9 +59,7 @@ impl Passwords {
         let password = password.to_owned();
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
-        let matches = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash))
-            .await
-            .map_err(|err| AppError::internal("password check task failed", err))?;
+        let matches = self.run(move || bcrypt::verify(password, &hash)).await?;
         Ok(known && matches.unwrap_or(false))
     }
 }

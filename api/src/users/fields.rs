@@ -1,6 +1,8 @@
 //! Account fields, parsed once at the edge: a value of these types is known to
 //! be well-formed, so nothing below has to check again.
 
+use std::{collections::HashSet, sync::LazyLock};
+
 use validator::ValidateEmail;
 
 use crate::error::{AppError, AppResult};
@@ -53,6 +55,14 @@ impl Username {
     }
 }
 
+/// The 10,000 most common passwords of public breach data, lower-cased.
+static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../data/common-passwords.txt")
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .collect()
+});
+
 /// A password bcrypt can hash faithfully: 8 to 72 bytes and no NUL, since
 /// bcrypt ignores everything after 72 bytes or after a NUL.
 #[derive(Clone)]
@@ -76,6 +86,12 @@ impl Password {
             return Err(AppError::bad_input(
                 "password",
                 "a password cannot contain a NUL character",
+            ));
+        }
+        if COMMON_PASSWORDS.contains(raw.to_lowercase().as_str()) {
+            return Err(AppError::bad_input(
+                "password",
+                "this password is among the most common ones; choose another",
             ));
         }
         Ok(Self(raw.to_owned()))
@@ -135,6 +151,16 @@ mod tests {
         for bad in ["", "ada lovelace", "ada@home", &"a".repeat(31), "ädä"] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        for common in ["password", "PassWord1", "iloveyou", "trustno1", "FOOTBALL"] {
+            assert!(Password::parse(common).is_err(), "{common}");
+        }
+        assert!(Password::parse("baseball").is_err());
+        assert!(Password::parse("correct horse battery").is_ok());
+        assert!(COMMON_PASSWORDS.len() >= 9_990, "{}", COMMON_PASSWORDS.len());
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! Reading and writing accounts.
 
-use entity::{image, user};
+use entity::{image, post, story, user};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
     TransactionTrait,
-    sea_query::{Expr, ExprTrait, Func},
+    Condition,
+    sea_query::{Expr, ExprTrait, Func, Query},
 };
 
 use crate::{
@@ -30,6 +31,60 @@ pub async fn find_by_email(
         .filter(user::Column::Email.eq(email))
         .one(db)
         .await?)
+}
+
+/// The account with this id.
+pub async fn find_by_id(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find_by_id(id.to_owned()).one(db).await?)
+}
+
+/// Replaces the password hash of `user_id`.
+pub async fn set_password(db: &impl ConnectionTrait, user_id: &str, hash: String) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::Password, Expr::value(hash))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes an account and everything it owns, in one transaction. Rows that
+/// point at the user (posts, stories, likes, follows, sessions) go with it by
+/// their foreign keys; pictures, which point at their owner by id only, are
+/// deleted here.
+pub async fn delete_account(db: &DatabaseConnection, user_id: &str) -> AppResult<()> {
+    let posts = Query::select()
+        .column(post::Column::Id)
+        .from(post::Entity)
+        .and_where(post::Column::UserId.eq(user_id))
+        .to_owned();
+    let stories = Query::select()
+        .column(story::Column::Id)
+        .from(story::Entity)
+        .and_where(story::Column::UserId.eq(user_id))
+        .to_owned();
+    let pictures = Condition::any()
+        .add(
+            Condition::all()
+                .add(image::Column::Kind.eq(image::ImageKind::User))
+                .add(image::Column::AssociatedId.eq(user_id)),
+        )
+        .add(
+            Condition::all()
+                .add(image::Column::Kind.eq(image::ImageKind::Post))
+                .add(image::Column::AssociatedId.in_subquery(posts)),
+        )
+        .add(
+            Condition::all()
+                .add(image::Column::Kind.eq(image::ImageKind::Story))
+                .add(image::Column::AssociatedId.in_subquery(stories)),
+        );
+
+    let txn = db.begin().await?;
+    image::Entity::delete_many().filter(pictures).exec(&txn).await?;
+    user::Entity::delete_by_id(user_id.to_owned()).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// The account with this username, compared without regard to case.

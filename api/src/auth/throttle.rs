@@ -1,0 +1,175 @@
+//! Attempt limiting for sign-in and sign-up, kept in the database so that
+//! every server instance on it sees the same counts.
+//!
+//! A key (an account, a client address) may fail a number of times within a
+//! window; at the limit it is blocked, for a time that doubles with each
+//! further failure up to a cap. A blocked key is refused before any password
+//! is checked, so blocked guesses cost no bcrypt work either.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::auth_throttle::{self, Column};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, StatementBuilder,
+    sea_query::{Expr, OnConflict, Query},
+};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    clock,
+    error::{AppError, AppResult},
+};
+
+/// How failures of one kind of key are counted.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    /// Failures within the window before the key is blocked.
+    pub limit: i32,
+    /// Failures older than this are forgotten.
+    pub window: Duration,
+    /// First block; each further failure doubles it.
+    pub first_block: Duration,
+    /// Longest block.
+    pub max_block: Duration,
+}
+
+impl Policy {
+    /// Sign-in failures of one account.
+    pub fn account(limit: i32) -> Self {
+        Self {
+            limit,
+            window: Duration::minutes(15),
+            first_block: Duration::seconds(30),
+            max_block: Duration::minutes(15),
+        }
+    }
+
+    /// Sign-in failures from one client address.
+    pub fn address(limit: i32) -> Self {
+        Self::account(limit)
+    }
+
+    /// Sign-ups from one client address: every attempt counts, `limit` an hour.
+    pub fn sign_ups(limit: i32) -> Self {
+        Self {
+            limit,
+            window: Duration::hours(1),
+            first_block: Duration::hours(1),
+            max_block: Duration::hours(1),
+        }
+    }
+
+    /// How long a key with `failures` failures is blocked.
+    fn block_for(&self, failures: i32) -> Duration {
+        let doublings = (failures - self.limit).clamp(0, 20) as u32;
+        let first = self.first_block.num_seconds().max(1);
+        let seconds = first.saturating_mul(1i64 << doublings);
+        Duration::seconds(seconds).min(self.max_block)
+    }
+}
+
+/// The stored form of a key: its kind and a hash of its value, so that no
+/// email address or client address is kept in this table.
+pub fn key(kind: &str, value: &str) -> String {
+    let digest = Sha256::digest(value.as_bytes());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{kind}:{hex}")
+}
+
+/// Refuses with `RATE_LIMITED` when any of `keys` is blocked.
+pub async fn check(db: &impl ConnectionTrait, keys: &[&str]) -> AppResult<()> {
+    let now = clock::now();
+    let blocked = auth_throttle::Entity::find()
+        .filter(Column::Key.is_in(keys.iter().copied()))
+        .filter(Column::BlockedUntil.gt(now))
+        .all(db)
+        .await?;
+    let until = blocked.iter().filter_map(|row| row.blocked_until).max();
+    match until {
+        Some(until) => {
+            tracing::debug!("attempt refused by the attempt limit");
+            Err(AppError::RateLimited {
+                retry_after_secs: retry_after(now, until),
+            })
+        }
+        None => Ok(()),
+    }
+}
+
+fn retry_after(now: DateTime<Utc>, until: DateTime<Utc>) -> u64 {
+    let millis = (until - now).num_milliseconds().max(0) as u64;
+    millis.div_ceil(1000).max(1)
+}
+
+/// Counts a failure of `key` and blocks it once it reaches the limit.
+pub async fn fail(db: &impl ConnectionTrait, key: &str, policy: Policy) -> AppResult<()> {
+    use sea_orm::sea_query::ExprTrait;
+
+    let now = clock::now();
+    let window_start = now - policy.window;
+    let table = auth_throttle::Entity;
+
+    // One statement counts atomically, restarting the count when the last
+    // failure is older than the window.
+    let upsert = Query::insert()
+        .into_table(table)
+        .columns([Column::Key, Column::Failures, Column::LastFailure])
+        .values_panic([key.into(), 1.into(), now.into()])
+        .on_conflict(
+            OnConflict::column(Column::Key)
+                .value(
+                    Column::Failures,
+                    Expr::case(Expr::col((table, Column::LastFailure)).lt(window_start), 1)
+                        .finally(Expr::col((table, Column::Failures)).add(1)),
+                )
+                .value(Column::LastFailure, now)
+                .to_owned(),
+        )
+        .returning_col(Column::Failures)
+        .to_owned();
+    let row = db
+        .query_one_raw(StatementBuilder::build(&upsert, &db.get_database_backend()))
+        .await?;
+    let failures: i32 = row
+        .map(|row| row.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(1);
+
+    if failures >= policy.limit {
+        let until = now + policy.block_for(failures);
+        auth_throttle::Entity::update_many()
+            .col_expr(Column::BlockedUntil, Expr::value(until))
+            .filter(Column::Key.eq(key))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Forgets the failures of `key`, as after a successful sign-in.
+pub async fn clear(db: &impl ConnectionTrait, key: &str) -> AppResult<()> {
+    auth_throttle::Entity::delete_by_id(key.to_owned())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_double_up_to_the_cap() {
+        let policy = Policy::account(5);
+        assert_eq!(policy.block_for(5), Duration::seconds(30));
+        assert_eq!(policy.block_for(6), Duration::seconds(60));
+        assert_eq!(policy.block_for(7), Duration::seconds(120));
+        assert_eq!(policy.block_for(50), Duration::minutes(15));
+    }
+
+    #[test]
+    fn keys_hold_no_personal_data() {
+        let stored = key("signin:account", "ada@example.com");
+        assert!(stored.starts_with("signin:account:"));
+        assert!(!stored.contains("ada"));
+    }
+}
