@@ -91,10 +91,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
     let purge = tokio::spawn(purge_expired(app.clone()));
     let router = http::router(app.clone(), schema);
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server stopped with an error")?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the server stopped with an error")?;
 
     purge.abort();
     app.db

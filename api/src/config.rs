@@ -74,13 +74,24 @@ pub struct Settings {
 
     /// Take the client address from the last entry of `X-Forwarded-For`, as set
     /// by a load balancer in front of the server. Only enable behind one.
-    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
+    #[arg(
+        long,
+        env = "TRUST_FORWARDED_FOR",
+        default_value_t = false,
+        global = true
+    )]
     pub trust_forwarded_for: bool,
 
     /// Origins (scheme://host[:port]) whose pages may call the API with the
     /// session cookie, comma-separated.
     #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
     pub allowed_origins: Vec<String>,
+
+    /// Longest a request may take, reading its body included, e.g. `30s`;
+    /// slower ones get 408.
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", global = true,
+          value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
 
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 262_144, global = true)]

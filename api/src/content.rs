@@ -53,10 +53,13 @@ impl PictureUrl {
         }
         let url = url::Url::parse(raw).map_err(|_| invalid())?;
         let web = matches!(url.scheme(), "http" | "https");
-        if !web || url.host_str().is_none_or(str::is_empty) {
+        if !web || url.host_str().is_none_or(str::is_empty) || raw.chars().any(char::is_whitespace)
+        {
             return Err(invalid());
         }
-        Ok(Self(url.into()))
+        // Stored as sent: the parser only judges it, since its normal form
+        // (escapes, punycode) could be longer or differ from what was meant.
+        Ok(Self(raw.to_owned()))
     }
 
     pub fn into_inner(self) -> String {
@@ -70,8 +73,15 @@ mod tests {
 
     #[test]
     fn only_absolute_web_urls_are_pictures() {
-        for good in ["https://example.com/a.jpg", "http://cdn.example.org/x?y=1"] {
-            assert!(PictureUrl::parse("url", good).is_ok(), "{good}");
+        for good in [
+            "https://example.com/a.jpg",
+            "http://cdn.example.org/x?y=1",
+            "HTTPS://X.TEST/é",
+        ] {
+            let parsed = PictureUrl::parse("url", good)
+                .map(PictureUrl::into_inner)
+                .ok();
+            assert_eq!(parsed.as_deref(), Some(good), "kept exactly as sent");
         }
         let long = format!("https://example.com/{}", "a".repeat(MAX_URL_BYTES));
         for bad in [

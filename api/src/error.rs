@@ -133,9 +133,10 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 /// Gives a code to the errors async-graphql raises itself, which carry none:
-/// `GRAPHQL_VALIDATION_FAILED` for a document that does not fit the schema or
-/// its limits, and `BAD_USER_INPUT` for arguments or variables of the wrong
-/// shape. (Parse errors get theirs in `limits`, where documents are parsed.)
+/// `GRAPHQL_VALIDATION_FAILED` for a document, or variables, that do not fit
+/// the schema or its limits, and `BAD_USER_INPUT` for a field's arguments that
+/// cannot be read. (Parse errors get theirs in `limits`, where documents are
+/// parsed.)
 pub struct ErrorCodes;
 
 fn default_code(err: &mut ServerError, code: &'static str) {
@@ -156,7 +157,14 @@ impl Extension for ErrorCodes {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
         for err in &mut response.errors {
-            default_code(err, "BAD_USER_INPUT");
+            // An error about a field is about its arguments; one about no field
+            // is about the document (an unknown operation, fragment nesting).
+            let code = if err.path.is_empty() {
+                "GRAPHQL_VALIDATION_FAILED"
+            } else {
+                "BAD_USER_INPUT"
+            };
+            default_code(err, code);
         }
         response
     }

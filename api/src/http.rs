@@ -13,7 +13,10 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::get,
 };
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::{
+    timeout::TimeoutLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
 use tracing::Level;
 
 use crate::{
@@ -35,12 +38,19 @@ pub struct HttpState {
 /// The complete router of the server.
 pub fn router(app: SharedContext, schema: AppSchema) -> Router {
     let body_limit = app.settings.max_body_bytes;
+    let timeout = app.settings.request_timeout;
     let state = HttpState { app, schema };
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/health", get(health))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
+        // TODO: time out connections that never finish sending their headers
+        // (axum's server has no header timeout); bodies are covered here.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(
             // One span per request, named by the matched route; never the query
             // string or headers, which may hold secrets.

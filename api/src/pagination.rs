@@ -24,11 +24,13 @@ pub fn page_complexity(first: Option<i32>, child: usize) -> usize {
     (items as usize).saturating_mul(child).saturating_add(1)
 }
 
-/// A position in a list, carried by clients as an opaque cursor.
+/// A position in a list, carried by clients as an opaque cursor. A cursor
+/// names the list it belongs to (`list`, such as "feed" or "followers"), and
+/// is refused by any other.
 pub trait Position: Sized {
-    fn encode(&self) -> String;
-    /// Reads a cursor back; anything this code did not write is bad input.
-    fn decode(text: &str) -> AppResult<Self>;
+    fn encode(&self, list: &str) -> String;
+    /// Reads a cursor of `list` back; anything else is bad input.
+    fn decode(text: &str, list: &str) -> AppResult<Self>;
 }
 
 fn invalid_cursor() -> AppError {
@@ -72,15 +74,15 @@ impl Cursor {
 }
 
 impl Position for Cursor {
-    fn encode(&self) -> String {
+    fn encode(&self, list: &str) -> String {
         wrap(
-            "v1",
+            &format!("v1.{list}"),
             &format!("{}:{}", self.time.timestamp_micros(), self.id),
         )
     }
 
-    fn decode(text: &str) -> AppResult<Self> {
-        let body = unwrap(text, "v1")?;
+    fn decode(text: &str, list: &str) -> AppResult<Self> {
+        let body = unwrap(text, &format!("v1.{list}"))?;
         let (micros, id) = body.split_once(':').ok_or_else(invalid_cursor)?;
         let micros: i64 = micros.parse().map_err(|_| invalid_cursor())?;
         let time = DateTime::from_timestamp_micros(micros).ok_or_else(invalid_cursor)?;
@@ -94,6 +96,8 @@ impl Position for Cursor {
 /// The validated `first` and `after` arguments of a list field.
 #[derive(Clone, Debug)]
 pub struct PageRequest<P = Cursor> {
+    /// Which list this is, as named in its cursors.
+    pub list: &'static str,
     /// How many items to return, between 0 and [`MAX_PAGE_SIZE`].
     pub first: u64,
     /// Where the page starts; `None` for the first page.
@@ -101,16 +105,25 @@ pub struct PageRequest<P = Cursor> {
 }
 
 impl<P: Position> PageRequest<P> {
-    pub fn new(first: Option<i32>, after: Option<String>) -> AppResult<Self> {
+    pub fn new(list: &'static str, first: Option<i32>, after: Option<String>) -> AppResult<Self> {
         let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
         if first < 0 {
             return Err(AppError::bad_input("first", "`first` must not be negative"));
         }
-        let after = after.as_deref().map(P::decode).transpose()?;
+        let after = after
+            .as_deref()
+            .map(|text| P::decode(text, list))
+            .transpose()?;
         Ok(Self {
+            list,
             first: first.min(MAX_PAGE_SIZE) as u64,
             after,
         })
+    }
+
+    /// The cursor of `position` in this list.
+    pub fn cursor(&self, position: &P) -> String {
+        position.encode(self.list)
     }
 
     /// How many rows to fetch: one more than the page, to learn whether
@@ -206,22 +219,36 @@ mod tests {
     #[test]
     fn a_cursor_survives_a_round_trip() {
         let cursor = Cursor::new(crate::clock::now(), "ckabc123");
-        assert_eq!(Cursor::decode(&cursor.encode()).ok(), Some(cursor));
+        assert_eq!(
+            Cursor::decode(&cursor.encode("feed"), "feed").ok(),
+            Some(cursor)
+        );
     }
 
     #[test]
     fn tampered_cursors_are_bad_input() {
         for text in ["", "!!!", "djE6MTIz", &URL_SAFE_NO_PAD.encode("v1:abc:id")] {
-            let err = Cursor::decode(text).err();
+            let err = Cursor::decode(text, "feed").err();
             assert!(matches!(err, Some(AppError::BadInput { .. })), "{text}");
         }
         let sql = URL_SAFE_NO_PAD.encode("v1:0:x' OR 1=1 --");
-        assert!(Cursor::decode(&sql).is_err());
+        assert!(Cursor::decode(&sql, "feed").is_err());
+    }
+
+    #[test]
+    fn a_cursor_of_one_list_is_refused_by_another() {
+        let cursor = Cursor::new(crate::clock::now(), "ckabc123").encode("feed");
+        assert!(Cursor::decode(&cursor, "followers").is_err());
+        assert!(PageRequest::<Cursor>::new("likers", None, Some(cursor)).is_err());
     }
 
     #[test]
     fn page_size_is_capped_and_never_negative() {
-        let first = |n| PageRequest::<Cursor>::new(n, None).map(|p| p.first).ok();
+        let first = |n| {
+            PageRequest::<Cursor>::new("feed", n, None)
+                .map(|p| p.first)
+                .ok()
+        };
         assert_eq!(first(Some(500)), Some(50));
         assert_eq!(first(None), Some(20));
         assert_eq!(first(Some(-1)), None);

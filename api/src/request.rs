@@ -39,7 +39,7 @@ impl ClientInfo {
     /// front of the server saw) is taken instead.
     pub fn new(headers: &HeaderMap, peer: Option<IpAddr>, trust_forwarded_for: bool) -> Self {
         let forwarded = trust_forwarded_for
-            .then(|| headers.get_all("x-forwarded-for").iter().last())
+            .then(|| headers.get_all("x-forwarded-for").iter().next_back())
             .flatten()
             .and_then(|value| value.to_str().ok())
             .and_then(|list| list.rsplit(',').next())

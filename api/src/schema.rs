@@ -36,11 +36,15 @@ pub const MAX_DEPTH: usize = 12;
 /// Most complex query accepted, counting one per field.
 pub const MAX_COMPLEXITY: usize = 2_000;
 
+/// Most directives on one field or fragment.
+pub const MAX_DIRECTIVES: usize = 8;
+
 /// The schema with its limits, before shared data is attached.
 pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .limit_directives(MAX_DIRECTIVES)
         .extension(RequestLimits)
         .extension(ErrorCodes)
 }

@@ -49,6 +49,7 @@ pub fn settings() -> Settings {
         story_lifetime: std::time::Duration::from_secs(24 * 3600),
         db_max_connections: 5,
         max_body_bytes: 262_144,
+        request_timeout: std::time::Duration::from_secs(30),
         signin_max_failures: 5,
         signin_max_failures_per_address: 20,
         signups_per_hour: 10,
@@ -109,6 +110,15 @@ impl TestDatabase {
         }
     }
 
+    /// A handle on the same database that does not own it.
+    pub fn share(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            schema: self.schema.clone(),
+            _dir: None,
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.schema.is_some()
     }
@@ -164,6 +174,25 @@ impl TestApp {
             router,
             statements,
             addresses: AtomicUsize::new(1),
+        }
+    }
+
+    /// Another server instance on the same database, as behind a load
+    /// balancer: it shares nothing with this one but the data.
+    pub async fn second_instance(&self) -> TestApp {
+        let db = self.database.connect(5).await;
+        let settings = self.app.settings.clone();
+        let secret = settings.jwt_secret.clone().unwrap();
+        let (app, schema) = app::build(settings, db, secret.as_bytes()).await.unwrap();
+        let router = http::router(app.clone(), schema.clone());
+        TestApp {
+            database: self.database.share(),
+            db: self.database.connect(2).await,
+            app,
+            schema,
+            router,
+            statements: Arc::new(AtomicUsize::new(0)),
+            addresses: AtomicUsize::new(1_000_000),
         }
     }
 
@@ -232,7 +261,10 @@ impl TestApp {
                 &[("x-forwarded-for", &address)],
             )
             .await;
-        assert!(response.get("errors").is_none(), "unexpected errors: {response}");
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response}"
+        );
         let data = &response["data"];
         Account {
             id: data["signUp"]["user"]["id"].as_str().unwrap().to_owned(),

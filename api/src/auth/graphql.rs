@@ -89,7 +89,9 @@ fn client(ctx: &Context<'_>) -> ClientInfo {
 
 /// The attempt-limit key of the client's address.
 fn address_key(kind: &str, client: &ClientInfo) -> String {
-    let address = client.ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let address = client
+        .ip
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     throttle::key(kind, &address)
 }
 
@@ -104,7 +106,10 @@ impl AuthQuery {
     async fn my_sessions(&self, ctx: &Context<'_>) -> AppResult<Vec<Session>> {
         let viewer = require_viewer(ctx).await?;
         let rows = session::list(&app(ctx).db, &viewer.user_id).await?;
-        Ok(rows.into_iter().map(|row| Session::of(row, &viewer)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| Session::of(row, &viewer))
+            .collect())
     }
 }
 
@@ -125,7 +130,12 @@ impl AuthMutation {
         let app = app(ctx);
         let key = address_key("signup:address", &client(ctx));
         throttle::check(&app.db, &[&key]).await?;
-        throttle::fail(&app.db, &key, Policy::sign_ups(app.settings.signups_per_hour)).await?;
+        throttle::fail(
+            &app.db,
+            &key,
+            Policy::sign_ups(app.settings.signups_per_hour),
+        )
+        .await?;
 
         let email = Email::parse(&input.email)?;
         let username = Username::parse(&input.username)?;
@@ -182,8 +192,12 @@ impl AuthMutation {
             }
             _ => {
                 let settings = &app.settings;
-                throttle::fail(&app.db, &account_key, Policy::account(settings.signin_max_failures))
-                    .await?;
+                throttle::fail(
+                    &app.db,
+                    &account_key,
+                    Policy::account(settings.signin_max_failures),
+                )
+                .await?;
                 throttle::fail(
                     &app.db,
                     &address_key,
@@ -202,7 +216,10 @@ impl AuthMutation {
     async fn sign_out(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = false, desc = "End every session of the viewer, not only this one.")]
+        #[graphql(
+            default = false,
+            desc = "End every session of the viewer, not only this one."
+        )]
         all_devices: bool,
     ) -> AppResult<bool> {
         let viewer = require_viewer(ctx).await?;
@@ -232,7 +249,9 @@ impl AuthMutation {
 
         let user = repo::find_by_id(&app.db, &viewer.user_id)
             .await?
-            .ok_or_else(|| AppError::internal("the viewer's account is missing", &viewer.user_id))?;
+            .ok_or_else(|| {
+                AppError::internal("the viewer's account is missing", &viewer.user_id)
+            })?;
         payload(app, user, &renewed)
     }
 
@@ -307,7 +326,9 @@ async fn verify_password(
     // match a stored one that equals its beginning. The check still runs, so
     // the answer takes as long as any other.
     let verifiable = Password::is_verifiable(password);
-    let hash = user.filter(|_| verifiable).map(|user| user.password.as_str());
+    let hash = user
+        .filter(|_| verifiable)
+        .map(|user| user.password.as_str());
     app.passwords.verify(password, hash).await
 }
 
@@ -324,8 +345,16 @@ async fn confirm_password(
     let key = throttle::key("signin:account", &user.email);
     throttle::check(&app.db, &[&key]).await?;
     if !verify_password(app, Some(&user), password).await? {
-        throttle::fail(&app.db, &key, Policy::account(app.settings.signin_max_failures)).await?;
-        return Err(AppError::bad_input("currentPassword", "the password is not right"));
+        throttle::fail(
+            &app.db,
+            &key,
+            Policy::account(app.settings.signin_max_failures),
+        )
+        .await?;
+        return Err(AppError::bad_input(
+            "currentPassword",
+            "the password is not right",
+        ));
     }
     Ok(user)
 }
@@ -338,12 +367,21 @@ async fn start_session(
     cookie: bool,
 ) -> AppResult<AuthPayload> {
     let client = client(ctx);
-    let session =
-        session::create(&app.db, &app.settings, &user.id, client.user_agent.as_deref()).await?;
+    let session = session::create(
+        &app.db,
+        &app.settings,
+        &user.id,
+        client.user_agent.as_deref(),
+    )
+    .await?;
     let payload = payload(app, user, &session)?;
     if cookie {
         let max_age = (payload.expires_at - clock::now()).num_seconds().max(0);
-        let secure = if app.settings.bind_addr.ip().is_loopback() { "" } else { "; Secure" };
+        let secure = if app.settings.bind_addr.ip().is_loopback() {
+            ""
+        } else {
+            "; Secure"
+        };
         ctx.append_http_header(
             "Set-Cookie",
             format!(
@@ -356,10 +394,17 @@ async fn start_session(
 }
 
 /// A token for `session`, with the account it belongs to.
-fn payload(app: &AppContext, user: user::Model, session: &session_row::Model) -> AppResult<AuthPayload> {
-    let token = app
-        .tokens
-        .issue(&user.id, &session.session_token, clock::now(), session.expires)?;
+fn payload(
+    app: &AppContext,
+    user: user::Model,
+    session: &session_row::Model,
+) -> AppResult<AuthPayload> {
+    let token = app.tokens.issue(
+        &user.id,
+        &session.session_token,
+        clock::now(),
+        session.expires,
+    )?;
     Ok(AuthPayload {
         token,
         expires_at: session.expires,

@@ -5,7 +5,10 @@
 //! rest wait their turn without holding a thread, so a burst of sign-ins cannot
 //! crowd out other requests.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use tokio::sync::Semaphore;
 
@@ -18,6 +21,8 @@ pub struct Passwords {
     /// that such a sign-in costs what a wrong password costs.
     dummy_hash: String,
     permits: Arc<Semaphore>,
+    /// How many checks have run, for the record of work done.
+    verifications: AtomicU64,
 }
 
 impl Passwords {
@@ -30,11 +35,15 @@ impl Passwords {
             cost,
             dummy_hash,
             permits: Arc::new(Semaphore::new(processors)),
+            verifications: AtomicU64::new(0),
         })
     }
 
     /// Runs `work` on a blocking thread once a permit is free.
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
         let _permit = self
             .permits
             .acquire()
@@ -43,6 +52,11 @@ impl Passwords {
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|err| AppError::internal("a password task failed", err))
+    }
+
+    /// How many password checks have run since start-up.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     pub async fn hash(&self, password: &str) -> AppResult<String> {
@@ -59,6 +73,7 @@ impl Passwords {
         let password = password.to_owned();
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let matches = self.run(move || bcrypt::verify(password, &hash)).await?;
         Ok(known && matches.unwrap_or(false))
     }

@@ -160,7 +160,11 @@ mod tests {
         }
         assert!(Password::parse("baseball").is_err());
         assert!(Password::parse("correct horse battery").is_ok());
-        assert!(COMMON_PASSWORDS.len() >= 9_990, "{}", COMMON_PASSWORDS.len());
+        assert!(
+            COMMON_PASSWORDS.len() >= 9_990,
+            "{}",
+            COMMON_PASSWORDS.len()
+        );
     }
 
     #[test]

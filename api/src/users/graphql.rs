@@ -8,8 +8,8 @@ use crate::{
     content::PictureUrl,
     context::app,
     error::{AppError, AppResult},
+    pagination::PageRequest,
     pagination::page_complexity,
-    pagination::{PageRequest, Position},
     request::loader,
 };
 
@@ -64,7 +64,7 @@ impl UserQuery {
         after: Option<String>,
     ) -> AppResult<UserConnection> {
         let needle = search::Needle::parse(&query)?;
-        let page = PageRequest::<search::SearchCursor>::new(first, after)?;
+        let page = PageRequest::<search::SearchCursor>::new("search", first, after)?;
 
         let rows = search::page(&app(ctx).db, &needle, &page).await?;
 
@@ -81,7 +81,7 @@ impl UserQuery {
             &page,
             rows,
             |(_, user)| user.id.as_str(),
-            |(cursor, _)| cursor.encode(),
+            |(cursor, _)| page.cursor(cursor),
         )
         .await
     }

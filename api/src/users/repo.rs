@@ -3,9 +3,8 @@
 use entity::{image, post, story, user};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
     TransactionTrait,
-    Condition,
     sea_query::{Expr, ExprTrait, Func, Query},
 };
 
@@ -81,8 +80,13 @@ pub async fn delete_account(db: &DatabaseConnection, user_id: &str) -> AppResult
         );
 
     let txn = db.begin().await?;
-    image::Entity::delete_many().filter(pictures).exec(&txn).await?;
-    user::Entity::delete_by_id(user_id.to_owned()).exec(&txn).await?;
+    image::Entity::delete_many()
+        .filter(pictures)
+        .exec(&txn)
+        .await?;
+    user::Entity::delete_by_id(user_id.to_owned())
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -70,7 +70,7 @@ pub struct SearchCursor {
 }
 
 impl Position for SearchCursor {
-    fn encode(&self) -> String {
+    fn encode(&self, _list: &str) -> String {
         let run = match self.run {
             Run::Prefix => "0",
             Run::Rest => "1",
@@ -78,7 +78,7 @@ impl Position for SearchCursor {
         crate::pagination::wrap("s1", &format!("{run}:{}", self.key))
     }
 
-    fn decode(text: &str) -> AppResult<Self> {
+    fn decode(text: &str, _list: &str) -> AppResult<Self> {
         let invalid = || AppError::bad_input("after", "the cursor is not valid");
         let body = crate::pagination::unwrap(text, "s1")?;
         let (run, key) = body.split_once(':').ok_or_else(invalid)?;
@@ -87,7 +87,9 @@ impl Position for SearchCursor {
             "1" => Run::Rest,
             _ => return Err(invalid()),
         };
-        if key.is_empty() || key.len() > 64 {
+        // Keys are lower-cased usernames.
+        let plain = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_';
+        if key.is_empty() || key.len() > 64 || !key.chars().all(plain) {
             return Err(invalid());
         }
         Ok(Self {

@@ -129,7 +129,21 @@ async fn bad_page_arguments_are_bad_user_input() {
     let cursor = good["pageInfo"]["endCursor"].as_str().unwrap();
     let tampered = format!("{}x", &cursor[..cursor.len() - 1]);
 
+    let followers_cursor = {
+        let bob = app.sign_up("bob").await;
+        app.follow(&bob, &ada).await;
+        let data = app
+            .ok(
+                "{ me { followers(first: 1) { pageInfo { endCursor } } } }",
+                json!({}),
+                Some(&ada.token),
+            )
+            .await;
+        data["me"]["followers"]["pageInfo"]["endCursor"].clone()
+    };
+
     for (first, after) in [
+        (json!(5), followers_cursor),
         (json!(-1), json!(null)),
         (json!(5), json!("not a cursor")),
         (json!(5), json!(tampered)),

@@ -74,6 +74,16 @@ async fn errors_raised_before_execution_carry_codes_too() {
             json!({ "email": 42 }),
             "GRAPHQL_VALIDATION_FAILED",
         ),
+        (
+            "fragment A on User { ...B } fragment B on User { ...A } { me { ...A } }",
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            "query A { __typename } query B { __typename }",
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
     ];
 
     for (query, variables, code) in cases {
@@ -151,4 +161,21 @@ async fn requests_that_are_not_graphql_get_a_coded_json_error() {
         let message = response["errors"][0]["message"].as_str().unwrap();
         assert!(!message.contains("Error("), "{message}");
     }
+}
+
+#[tokio::test]
+async fn a_body_that_never_arrives_times_out() {
+    let mut settings = instanext_tests::settings();
+    settings.request_timeout = std::time::Duration::from_millis(300);
+    let app = TestApp::with_settings(settings).await;
+    let never = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
+    let request = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, "100")
+        .body(Body::from_stream(never))
+        .unwrap();
+
+    let (status, _) = app.send(request).await;
+
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
 }

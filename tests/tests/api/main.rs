@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod cookies;
 mod feed;
 mod guard;
 mod http;
@@ -15,6 +16,8 @@ mod profiles;
 mod schema;
 mod search;
 mod seed;
+mod sessions;
 mod social;
 mod startup;
 mod stories;
+mod throttling;

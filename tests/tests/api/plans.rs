@@ -46,8 +46,9 @@ async fn every_list_query_is_served_by_an_index() {
     if !app.database.is_postgres() {
         return;
     }
-    let first = PageRequest::new(Some(20), None).unwrap();
+    let first = PageRequest::new("feed", Some(20), None).unwrap();
     let later = PageRequest {
+        list: "feed",
         first: 20,
         after: Some(Cursor::new(minutes_ago(5), "abc")),
     };

@@ -104,6 +104,7 @@ async fn text_of_every_kind_is_stored_and_returned_exactly() {
         "emoji 🎉👩‍👩‍👧 and RTL مرحبا and 漢字",
         "line\nbreaks\tand \"quotes\" \\ backslash",
         "%_ wildcards _%",
+        "\u{202e}right-to-left override and zero\u{200b}width",
     ];
 
     for caption in captions {
@@ -122,6 +123,35 @@ async fn text_of_every_kind_is_stored_and_returned_exactly() {
         assert_eq!(read["post"]["caption"], caption);
     }
     assert_eq!(counts(&app).await.0, captions.len() as u64);
+}
+
+#[tokio::test]
+async fn picture_urls_are_stored_exactly_as_sent() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    let urls = [
+        "HTTPS://Img.Example.com/a/../b.jpg?q=1#frag",
+        "https://пример.рф/фото.jpg",
+        "https://img.example.com/%E2%80%B9.jpg",
+    ];
+
+    for url in urls {
+        let input = json!({ "caption": "", "images": pictures(&[(url, 0)]) });
+        let data = app
+            .ok(CREATE_POST, json!({ "input": input }), Some(&ada.token))
+            .await;
+        assert_eq!(data["createPost"]["images"][0]["url"], url);
+    }
+    let long = format!("https://img.example.com/{}", "‹".repeat(700));
+    let input = json!({ "caption": "", "images": pictures(&[(long.as_str(), 0)]) });
+    let response = app
+        .gql(CREATE_POST, json!({ "input": input }), Some(&ada.token))
+        .await;
+    assert_eq!(
+        error_code(&response),
+        Some("BAD_USER_INPUT"),
+        "2,048 bytes as sent"
+    );
 }
 
 #[tokio::test]

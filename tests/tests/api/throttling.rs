@@ -1,0 +1,189 @@
+//! Attempt limits on sign-in and sign-up, and the equal work of failed
+//! sign-ins.
+
+use chrono::Duration;
+use entity::{auth_throttle, user};
+use instanext_api::clock;
+use instanext_tests::{PASSWORD, TestApp, error_code};
+use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait, sea_query::Expr};
+use serde_json::{Value, json};
+
+const SIGN_IN: &str =
+    "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }";
+
+async fn sign_in_from(app: &TestApp, address: &str, email: &str, password: &str) -> Value {
+    app.gql_with(
+        SIGN_IN,
+        json!({ "e": email, "p": password }),
+        None,
+        &[("x-forwarded-for", address)],
+    )
+    .await
+}
+
+fn retry_after(response: &Value) -> u64 {
+    response["errors"][0]["extensions"]["retryAfter"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Lets every current block run out, as if its time had passed.
+async fn expire_blocks(app: &TestApp) {
+    auth_throttle::Entity::update_many()
+        .col_expr(
+            auth_throttle::Column::BlockedUntil,
+            Expr::value(clock::now() - Duration::seconds(1)),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn failed_sign_ins_all_do_one_password_check_and_answer_alike() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    let broken = app.sign_up("broken").await;
+    user::Entity::update(user::ActiveModel {
+        id: Set(broken.id.clone()),
+        password: Set("not-a-bcrypt-hash".to_owned()),
+        ..Default::default()
+    })
+    .exec(&app.db)
+    .await
+    .unwrap();
+
+    let mut answers = Vec::new();
+    for (email, password) in [
+        ("nobody@example.com", PASSWORD),
+        (ada.email.as_str(), "wrong password"),
+        (broken.email.as_str(), PASSWORD),
+        ("", PASSWORD),
+    ] {
+        let before = app.app.passwords.verifications();
+        let response = sign_in_from(&app, &app.fresh_address(), email, password).await;
+        assert_eq!(app.app.passwords.verifications() - before, 1, "{email}");
+        answers.push(response["errors"].clone());
+    }
+
+    assert!(
+        answers.windows(2).all(|pair| pair[0] == pair[1]),
+        "{answers:?}"
+    );
+    assert_eq!(
+        error_code(&json!({ "errors": answers[0] })),
+        Some("UNAUTHENTICATED")
+    );
+}
+
+#[tokio::test]
+async fn an_account_is_blocked_after_a_few_failures_without_checking_passwords() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    for _ in 0..5 {
+        let response = sign_in_from(&app, &app.fresh_address(), &ada.email, "wrong guess").await;
+        assert_eq!(error_code(&response), Some("UNAUTHENTICATED"));
+    }
+
+    let before = app.app.passwords.verifications();
+    let blocked = sign_in_from(&app, &app.fresh_address(), &ada.email, PASSWORD).await;
+
+    assert_eq!(error_code(&blocked), Some("RATE_LIMITED"), "{blocked}");
+    assert!((1..=30).contains(&retry_after(&blocked)));
+    assert_eq!(
+        app.app.passwords.verifications(),
+        before,
+        "no bcrypt work when blocked"
+    );
+    let other = app.sign_up("other").await;
+    assert!(app.sign_in(&other.email, PASSWORD).await["data"]["signIn"].is_object());
+}
+
+#[tokio::test]
+async fn blocks_grow_with_each_failure_after_one_ends() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    for _ in 0..5 {
+        sign_in_from(&app, &app.fresh_address(), &ada.email, "wrong guess").await;
+    }
+    let first = retry_after(&sign_in_from(&app, &app.fresh_address(), &ada.email, "x").await);
+
+    expire_blocks(&app).await;
+    sign_in_from(&app, &app.fresh_address(), &ada.email, "wrong again").await;
+    let second = retry_after(&sign_in_from(&app, &app.fresh_address(), &ada.email, "x").await);
+
+    assert!(second > first, "{first} then {second}");
+    assert!(second <= 60);
+}
+
+#[tokio::test]
+async fn a_success_forgets_earlier_failures() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    for _ in 0..4 {
+        sign_in_from(&app, &app.fresh_address(), &ada.email, "wrong guess").await;
+    }
+    assert!(app.sign_in(&ada.email, PASSWORD).await["data"]["signIn"].is_object());
+
+    for _ in 0..4 {
+        let response = sign_in_from(&app, &app.fresh_address(), &ada.email, "wrong guess").await;
+        assert_eq!(error_code(&response), Some("UNAUTHENTICATED"));
+    }
+}
+
+#[tokio::test]
+async fn one_address_is_blocked_after_failures_across_accounts() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    let attacker = "2001:db8:bad::1";
+    for i in 0..20 {
+        let response =
+            sign_in_from(&app, attacker, &format!("victim{i}@example.com"), "guess").await;
+        assert_eq!(error_code(&response), Some("UNAUTHENTICATED"));
+    }
+
+    let blocked = sign_in_from(&app, attacker, &ada.email, PASSWORD).await;
+    let elsewhere = sign_in_from(&app, "2001:db8:good::1", &ada.email, PASSWORD).await;
+
+    assert_eq!(error_code(&blocked), Some("RATE_LIMITED"));
+    assert!(elsewhere["data"]["signIn"].is_object(), "{elsewhere}");
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_per_address() {
+    let app = TestApp::new().await;
+    let address = "2001:db8:feed::1";
+    let sign_up = |i: usize| {
+        json!({ "input": {
+            "email": format!("new{i}@example.com"), "username": format!("new{i}"), "password": PASSWORD
+        } })
+    };
+    let query = "mutation($input: SignUpInput!) { signUp(input: $input) { token } }";
+    for i in 0..10 {
+        let response = app
+            .gql_with(query, sign_up(i), None, &[("x-forwarded-for", address)])
+            .await;
+        assert!(response.get("errors").is_none(), "{response}");
+    }
+
+    let refused = app
+        .gql_with(query, sign_up(10), None, &[("x-forwarded-for", address)])
+        .await;
+
+    assert_eq!(error_code(&refused), Some("RATE_LIMITED"));
+    assert_eq!(user::Entity::find().count(&app.db).await.unwrap(), 10);
+}
+
+#[tokio::test]
+async fn limits_hold_across_server_instances() {
+    let app = TestApp::new().await;
+    let other = app.second_instance().await;
+    let ada = app.sign_up("ada").await;
+    for _ in 0..5 {
+        sign_in_from(&app, &app.fresh_address(), &ada.email, "wrong guess").await;
+    }
+
+    let blocked = sign_in_from(&other, "2001:db8:1::1", &ada.email, PASSWORD).await;
+
+    assert_eq!(error_code(&blocked), Some("RATE_LIMITED"));
+}

@@ -1,0 +1,85 @@
+//! Nothing secret reaches the log.
+//!
+//! This test installs the process-wide log subscriber, at the most detailed
+//! level, so it lives in a test binary of its own.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+
+use instanext_tests::{PASSWORD, TestApp};
+use sea_orm::EntityTrait;
+use serde_json::json;
+use tracing_subscriber::fmt::MakeWriter;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_session_logs_no_password_hash_token_or_email() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let app = TestApp::new().await;
+
+    let ada = app.sign_up("ada").await;
+    let signed_in = app.sign_in(&ada.email, PASSWORD).await;
+    let token = signed_in["data"]["signIn"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.ok("{ me { username email } }", json!({}), Some(&token))
+        .await;
+    app.sign_in(&ada.email, "a wrong password").await;
+    app.gql("{ me { id } }", json!({}), Some("forged.token.value"))
+        .await;
+    app.ok("mutation { signOut }", json!({}), Some(&token))
+        .await;
+    let hash = entity::user::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .password;
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("account created"),
+        "the capture saw the app's events:\n{log}"
+    );
+    for secret in [
+        PASSWORD,
+        "a wrong password",
+        &hash,
+        &token,
+        &ada.token,
+        "ada@example.com",
+        "forged.token.value",
+    ] {
+        assert!(!log.contains(secret), "the log holds {secret:?}:\n{log}");
+    }
+    assert!(!log.to_lowercase().contains("authorization"), "{log}");
+}
