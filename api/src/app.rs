@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use anyhow::Context;
+use async_graphql::extensions::apollo_persisted_queries::LruCacheStorage;
 
 use crate::{
     auth::{password::Passwords, token::TokenKeys},
@@ -79,8 +80,8 @@ pub async fn build(
     db: DatabaseConnection,
     jwt_secret: &[u8],
 ) -> anyhow::Result<(SharedContext, AppSchema)> {
-    let cost = settings.bcrypt_cost;
-    let passwords = tokio::task::spawn_blocking(move || Passwords::new(cost))
+    let (cost, concurrency) = (settings.bcrypt_cost, settings.bcrypt_concurrency);
+    let passwords = tokio::task::spawn_blocking(move || Passwords::new(cost, concurrency))
         .await?
         .map_err(|_| anyhow::anyhow!("cannot prepare password hashing"))?;
     let app = Arc::new(AppContext {
@@ -88,7 +89,10 @@ pub async fn build(
         settings,
         tokens: TokenKeys::new(jwt_secret),
         passwords,
+        persisted: LruCacheStorage::new(schema::PERSISTED_QUERIES),
     });
-    let schema = schema::builder().data(app.clone()).finish();
+    let schema = schema::builder(&app.settings, app.persisted.clone())
+        .data(app.clone())
+        .finish();
     Ok((app, schema))
 }

@@ -44,7 +44,7 @@ pub fn main() -> ExitCode {
     // A local `.env` file is optional; real environment variables win.
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    telemetry::init();
+    telemetry::init(cli.settings.log_format);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -91,13 +91,31 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
     let purge = tokio::spawn(purge_expired(app.clone()));
     let router = http::router(app.clone(), schema);
-    axum::serve(
+    let grace = app.settings.shutdown_timeout;
+    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("the server stopped with an error")?;
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = signalled.send(());
+    });
+    // After the signal, requests in flight get `grace` to finish; then the
+    // server stops regardless.
+    let deadline = async move {
+        if on_signal.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server => result.context("the server stopped with an error")?,
+        () = deadline => {
+            tracing::warn!("requests still running at the shutdown timeout were cut off");
+        }
+    }
 
     purge.abort();
     app.db

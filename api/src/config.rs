@@ -46,6 +46,12 @@ pub struct Settings {
           value_parser = humantime::parse_duration)]
     pub session_lifetime: Duration,
 
+    /// How many bcrypt hashes may run at once; by default half the
+    /// processors (at least one), leaving the rest for other requests.
+    #[arg(long, env = "BCRYPT_CONCURRENCY", global = true,
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub bcrypt_concurrency: Option<u32>,
+
     /// How long a session lasts without renewal (`refreshSession`), e.g. `7d`;
     /// never past SESSION_LIFETIME.
     #[arg(long, env = "SESSION_IDLE_TIMEOUT", default_value = "7d", global = true,
@@ -93,6 +99,46 @@ pub struct Settings {
           value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
 
+    /// How long shutdown waits for requests in flight after SIGINT or SIGTERM.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "10s", global = true,
+          value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
+
+    /// Deepest selection accepted.
+    #[arg(long, env = "MAX_DEPTH", default_value_t = 12, global = true,
+          value_parser = clap::value_parser!(u32).range(2..=64))]
+    pub max_depth: u32,
+
+    /// Highest complexity accepted: one per field, list fields counted once per
+    /// item they may return.
+    #[arg(long, env = "MAX_COMPLEXITY", default_value_t = 2_000, global = true,
+          value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
+    pub max_complexity: u32,
+
+    /// Most fields (aliases included) a document may select, fragments expanded.
+    #[arg(long, env = "MAX_FIELDS", default_value_t = 2_000, global = true,
+          value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
+    pub max_fields: u32,
+
+    /// Largest page a list returns; larger `first` values are cut to it.
+    #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = 50, global = true,
+          value_parser = clap::value_parser!(i32).range(1..=100))]
+    pub max_page_size: i32,
+
+    /// Answer introspection queries (GraphiQL and code generators need them).
+    #[arg(long, env = "INTROSPECTION", default_value_t = true, global = true,
+          action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
+    /// Suggest field names in validation errors ("did you mean ...?").
+    #[arg(long, env = "FIELD_SUGGESTIONS", default_value_t = true, global = true,
+          action = clap::ArgAction::Set)]
+    pub field_suggestions: bool,
+
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 262_144, global = true)]
     pub max_body_bytes: usize,
@@ -101,6 +147,13 @@ pub struct Settings {
     #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10, global = true,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_max_connections: u32,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Where the data lives and how tokens are signed, after defaults are applied.

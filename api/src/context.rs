@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use async_graphql::extensions::apollo_persisted_queries::LruCacheStorage;
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -16,6 +17,8 @@ pub struct AppContext {
     pub settings: Settings,
     pub tokens: TokenKeys,
     pub passwords: Passwords,
+    /// Documents registered by automatic persisted queries, by hash.
+    pub persisted: LruCacheStorage,
 }
 
 /// `AppContext` behind a reference count, as stored in the schema.

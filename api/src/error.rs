@@ -61,6 +61,18 @@ impl AppError {
         }
     }
 
+    /// The same error about the argument `field`, for input checks shared by
+    /// several arguments.
+    pub fn for_field(self, field: &'static str) -> Self {
+        match self {
+            Self::BadInput { message, .. } => Self::BadInput {
+                message,
+                field: Some(field),
+            },
+            other => other,
+        }
+    }
+
     /// The stable code in `extensions.code`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -159,7 +171,9 @@ impl Extension for ErrorCodes {
         for err in &mut response.errors {
             // An error about a field is about its arguments; one about no field
             // is about the document (an unknown operation, fragment nesting).
-            let code = if err.path.is_empty() {
+            let code = if err.message == "PersistedQueryNotFound" {
+                "PERSISTED_QUERY_NOT_FOUND"
+            } else if err.path.is_empty() {
                 "GRAPHQL_VALIDATION_FAILED"
             } else {
                 "BAD_USER_INPUT"

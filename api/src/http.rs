@@ -1,30 +1,56 @@
-//! The HTTP surface: `POST /graphql` runs operations, `GET /graphql` serves
-//! GraphiQL, and `GET /health` tells whether the database answers.
+//! The HTTP surface, following the GraphQL-over-HTTP specification.
+//!
+//! - `POST /graphql` runs any operation sent as JSON.
+//! - `GET /graphql?query=…` runs queries; a mutation over GET is refused with
+//!   405 and runs nothing. A browser (asking for HTML) gets GraphiQL instead.
+//! - The response type follows `Accept`: `application/graphql-response+json`
+//!   (then a request that fails before execution gets 400 and no `data`) or
+//!   `application/json` (then such errors come with 200, as older clients
+//!   expect).
+//! - `GET /health` says the process is alive and the database answers;
+//!   `GET /ready` that it answers and every migration is applied.
+//!
+//! Every response carries an `x-request-id`; one log line per request records
+//! it with the route, the operation's name, its outcome and the latency.
 
-use std::net::SocketAddr;
+use std::{any::Any, collections::HashMap, net::SocketAddr};
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::GraphQLResponse;
+use async_graphql::{
+    ServerError, Value,
+    extensions::apollo_persisted_queries::CacheStorage,
+    http::GraphiQLSource,
+    parser::types::{DocumentOperations, OperationType},
+};
 use axum::{
     Json, Router,
-    body::Bytes,
-    extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, State, rejection::BytesRejection},
-    http::{Extensions, HeaderMap, Request, StatusCode, header},
+    body::{Body, Bytes},
+    extract::{
+        ConnectInfo, DefaultBodyLimit, MatchedPath, Query, State, rejection::BytesRejection,
+    },
+    http::{Extensions, HeaderMap, HeaderValue, Method, Request, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
 };
+use migration::{Migrator, MigratorTrait};
 use tower_http::{
+    catch_panic::CatchPanicLayer,
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
-use tracing::Level;
+use tracing::{Level, Span, field::Empty};
 
 use crate::{
     auth::RequestAuth,
+    config::Settings,
     context::SharedContext,
     request::{self, ClientInfo},
     schema::AppSchema,
 };
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -33,49 +59,188 @@ pub struct HttpState {
     pub schema: AppSchema,
 }
 
-// TODO: run queries sent with GET, negotiate the response type, and add CORS.
-
 /// The complete router of the server.
 pub fn router(app: SharedContext, schema: AppSchema) -> Router {
-    let body_limit = app.settings.max_body_bytes;
-    let timeout = app.settings.request_timeout;
+    let settings = app.settings.clone();
     let state = HttpState { app, schema };
-    Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+    let routes = Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .with_state(state)
-        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes));
+    with_guards(routes, &settings)
+}
+
+/// Wraps `routes` in what every request passes through, outermost last:
+/// CORS, the request timeout, the panic guard, the request id and the log line.
+pub fn with_guards(routes: Router, settings: &Settings) -> Router {
+    routes
+        .layer(cors(settings))
         // TODO: time out connections that never finish sending their headers
         // (axum's server has no header timeout); bodies are covered here.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            timeout,
+            settings.request_timeout,
         ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             // One span per request, named by the matched route; never the query
             // string or headers, which may hold secrets.
             TraceLayer::new_for_http()
-                .make_span_with(|request: &Request<_>| {
+                .make_span_with(|request: &Request<Body>| {
                     let route = request
                         .extensions()
                         .get::<MatchedPath>()
                         .map(MatchedPath::as_str)
                         .unwrap_or("unmatched");
-                    tracing::info_span!("request", method = %request.method(), route)
+                    let id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or("");
+                    tracing::info_span!(
+                        "request",
+                        request_id = id,
+                        method = %request.method(),
+                        route,
+                        operation = Empty,
+                        outcome = Empty,
+                    )
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-async fn graphql(
+/// Cross-origin access for the configured origins only.
+fn cors(settings: &Settings) -> CorsLayer {
+    let origins: Vec<HeaderValue> = settings
+        .allowed_origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin.trim_end_matches('/')).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+        .expose_headers([header::HeaderName::from_static("x-request-id")])
+        .allow_credentials(true)
+}
+
+/// A panic anywhere below becomes a coded 500; the server keeps serving.
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    let body = serde_json::json!({
+        "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }]
+    });
+    (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+}
+
+/// The response media type the client accepts, preferring the GraphQL one;
+/// `None` when it accepts neither. No `Accept` header means JSON.
+fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
+    let Some(accept) = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return Some(JSON);
+    };
+    let ranges: Vec<String> = accept
+        .split(',')
+        .filter(|range| {
+            // A range with q=0 is refused by the client.
+            !range
+                .split(';')
+                .skip(1)
+                .any(|param| matches!(param.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"))
+        })
+        .map(|range| {
+            range
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect();
+    let has = |media: &str| ranges.iter().any(|range| range == media);
+    if has(GRAPHQL_RESPONSE) {
+        Some(GRAPHQL_RESPONSE)
+    } else if has(JSON) || has("application/*") || has("*/*") {
+        Some(JSON)
+    } else {
+        None
+    }
+}
+
+/// Whether the client is a browser asking for a page.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// An error that stops a request before GraphQL runs it, in GraphQL's shape.
+fn request_error(status: StatusCode, media: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }]
+    });
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media_value(media)),
+    );
+    response
+}
+
+fn media_value(media: &str) -> &'static str {
+    if media == GRAPHQL_RESPONSE {
+        "application/graphql-response+json; charset=utf-8"
+    } else {
+        "application/json; charset=utf-8"
+    }
+}
+
+/// Whether a body's declared type is JSON in UTF-8.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mut parts = value.split(';');
+    let media = parts.next().unwrap_or("").trim();
+    let utf8 = parts.all(|param| match param.trim().split_once('=') {
+        Some((name, charset)) if name.trim().eq_ignore_ascii_case("charset") => charset
+            .trim()
+            .trim_matches('"')
+            .eq_ignore_ascii_case("utf-8"),
+        _ => true,
+    });
+    media.eq_ignore_ascii_case(JSON) && utf8
+}
+
+async fn graphql_post(
     State(state): State<HttpState>,
     headers: HeaderMap,
     extensions: Extensions,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            JSON,
+            "the response can be JSON only",
+        );
+    };
     if !is_json(&headers) {
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
             "send the operation as JSON, with `Content-Type: application/json`",
         );
     }
@@ -84,65 +249,260 @@ async fn graphql(
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             return request_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
+                media,
                 "the request body is too large",
             );
         }
         Err(_) => {
             return request_error(
                 StatusCode::BAD_REQUEST,
+                media,
                 "the request body could not be read",
             );
         }
     };
-    let request = match parse_request(&body) {
+    let request = match parse_body(&body) {
         Ok(request) => request,
-        Err(message) => return request_error(StatusCode::BAD_REQUEST, message),
+        Err(message) => return request_error(StatusCode::BAD_REQUEST, media, message),
     };
+    execute(&state, &headers, &extensions, request, media).await
+}
 
+async fn graphql_get(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    if wants_html(&headers) {
+        return graphiql().await.into_response();
+    }
+    let Some(media) = negotiate(&headers) else {
+        return request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            JSON,
+            "the response can be JSON only",
+        );
+    };
+    let request = match parse_params(&params) {
+        Ok(request) => request,
+        Err(message) => return request_error(StatusCode::BAD_REQUEST, media, message),
+    };
+    if is_mutation(&request, &state).await {
+        let mut response = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            "mutations are sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, &headers, &extensions, request, media).await
+}
+
+/// Whether the operation the request selects is a mutation. A document that
+/// does not parse is left for GraphQL to report.
+async fn is_mutation(request: &async_graphql::Request, state: &HttpState) -> bool {
+    let document = if request.query.is_empty() {
+        // A persisted query sent by its hash alone.
+        let hash = request
+            .extensions
+            .get("persistedQuery")
+            .and_then(|value| match value {
+                Value::Object(fields) => fields.get("sha256Hash").cloned(),
+                _ => None,
+            });
+        match hash {
+            Some(Value::String(hash)) => state.app.persisted.get(hash).await,
+            _ => None,
+        }
+    } else if crate::limits::nesting(&request.query) > crate::limits::MAX_NESTING {
+        None
+    } else {
+        async_graphql::parser::parse_query(&request.query).ok()
+    };
+    let Some(document) = document else {
+        return false;
+    };
+    let selected = match (&document.operations, &request.operation_name) {
+        (DocumentOperations::Single(operation), _) => Some(&operation.node),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .iter()
+            .find(|(operation_name, _)| operation_name.as_str() == name)
+            .map(|(_, operation)| &operation.node),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next().map(|operation| &operation.node)
+        }
+        _ => None,
+    };
+    selected.is_some_and(|operation| operation.ty == OperationType::Mutation)
+}
+
+/// Reads a GraphQL request (`query`, `variables`, `operationName`,
+/// `extensions`) from a JSON body; the error is a message for the client.
+fn parse_body(body: &[u8]) -> Result<async_graphql::Request, &'static str> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| "the body is not valid JSON")?;
+    if value.is_array() {
+        return Err("batched requests are not supported; send one operation per request");
+    }
+    let serde_json::Value::Object(fields) = value else {
+        return Err("the body must be a JSON object with a `query` string");
+    };
+    build_request(
+        fields.get("query").cloned(),
+        fields.get("variables").cloned(),
+        fields.get("operationName").cloned(),
+        fields.get("extensions").cloned(),
+    )
+}
+
+/// Reads a GraphQL request from GET parameters, where `variables` and
+/// `extensions` are JSON text.
+fn parse_params(params: &HashMap<String, String>) -> Result<async_graphql::Request, &'static str> {
+    let json = |name: &str| -> Result<Option<serde_json::Value>, &'static str> {
+        params
+            .get(name)
+            .map(|text| {
+                serde_json::from_str(text).map_err(|_| "`variables` and `extensions` must be JSON")
+            })
+            .transpose()
+    };
+    build_request(
+        params.get("query").cloned().map(serde_json::Value::String),
+        json("variables")?,
+        params
+            .get("operationName")
+            .cloned()
+            .map(serde_json::Value::String),
+        json("extensions")?,
+    )
+}
+
+fn build_request(
+    query: Option<serde_json::Value>,
+    variables: Option<serde_json::Value>,
+    operation_name: Option<serde_json::Value>,
+    extensions: Option<serde_json::Value>,
+) -> Result<async_graphql::Request, &'static str> {
+    use serde_json::Value as Json;
+    let not_null = |value: Option<Json>| value.filter(|value| !value.is_null());
+    let extensions = match not_null(extensions) {
+        None => serde_json::Map::new(),
+        Some(Json::Object(map)) => map,
+        Some(_) => return Err("`extensions` must be a JSON object"),
+    };
+    let query = match not_null(query) {
+        Some(Json::String(query)) => query,
+        None if extensions.contains_key("persistedQuery") => String::new(),
+        None => return Err("the request must have a `query` string"),
+        Some(_) => return Err("`query` must be a string"),
+    };
+    let mut request = async_graphql::Request::new(query);
+    match not_null(variables) {
+        None => {}
+        Some(Json::Object(map)) => {
+            request = request.variables(async_graphql::Variables::from_json(Json::Object(map)));
+        }
+        Some(_) => return Err("`variables` must be a JSON object"),
+    }
+    match not_null(operation_name) {
+        None => {}
+        Some(Json::String(name)) => request = request.operation_name(name),
+        Some(_) => return Err("`operationName` must be a string"),
+    }
+    for (name, value) in extensions {
+        let value = Value::from_json(value).map_err(|_| "`extensions` must be a JSON object")?;
+        request.extensions.insert(name, value);
+    }
+    Ok(request)
+}
+
+/// Runs the request and answers in `media`.
+async fn execute(
+    state: &HttpState,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    request: async_graphql::Request,
+    media: &'static str,
+) -> Response {
     let settings = &state.app.settings;
+    let span = Span::current();
+    if let Some(name) = &request.operation_name {
+        span.record("operation", name.as_str());
+    }
     let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
     let request = request::prepare(
         request,
         &state.app,
-        RequestAuth::from_headers(&headers, &settings.allowed_origins),
-        ClientInfo::new(&headers, peer, settings.trust_forwarded_for),
+        RequestAuth::from_headers(headers, &settings.allowed_origins),
+        ClientInfo::new(headers, peer, settings.trust_forwarded_for),
     );
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+
+    let response = state.schema.execute(request).await;
+
+    let codes: Vec<&str> = response
+        .errors
+        .iter()
+        .filter_map(|err| error_code(err))
+        .collect();
+    span.record(
+        "outcome",
+        if codes.is_empty() {
+            "ok".to_owned()
+        } else {
+            codes.join(",")
+        },
+    );
+    let failed_before_execution =
+        !codes.is_empty() && codes.iter().all(|code| is_request_error(code));
+    let status = if media == GRAPHQL_RESPONSE && failed_before_execution {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+
+    let mut body = match serde_json::to_value(&response) {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot serialise a response");
+            return request_error(StatusCode::INTERNAL_SERVER_ERROR, media, "internal error");
+        }
+    };
+    if media == GRAPHQL_RESPONSE && failed_before_execution {
+        // The specification: a request that never executed has no `data`.
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("data");
+        }
+    }
+    let mut reply = (status, body.to_string()).into_response();
+    reply.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media_value(media)),
+    );
+    for (name, value) in response.http_headers.iter() {
+        reply.headers_mut().append(name, value.clone());
+    }
+    reply
 }
 
-/// Reads a GraphQL request (`query`, `variables`, `operationName`,
-/// `extensions`) from a JSON body; the error is a message for the client.
-fn parse_request(body: &[u8]) -> Result<async_graphql::Request, &'static str> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|_| "the body is not valid JSON")?;
-    if value.is_array() {
-        return Err("batched requests are not supported; send one operation per request");
+fn error_code(err: &ServerError) -> Option<&str> {
+    match err.extensions.as_ref()?.get("code")? {
+        Value::String(code) => Some(code.as_str()),
+        _ => None,
     }
-    if !value.get("query").is_some_and(serde_json::Value::is_string) {
-        return Err("the body must be a JSON object with a `query` string");
-    }
-    serde_json::from_value(value).map_err(
-        |_| "`variables` and `extensions` must be JSON objects and `operationName` a string",
+}
+
+/// Codes of errors raised before any field runs.
+fn is_request_error(code: &str) -> bool {
+    matches!(
+        code,
+        "GRAPHQL_PARSE_FAILED" | "GRAPHQL_VALIDATION_FAILED" | "PERSISTED_QUERY_NOT_FOUND"
     )
-}
-
-/// Whether the request says its body is JSON.
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
-}
-
-/// A request that never reached GraphQL, answered in GraphQL's error shape.
-fn request_error(status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }]
-    });
-    (status, Json(body)).into_response()
 }
 
 // TODO: serve GraphiQL's scripts and styles from this server instead of a CDN.
@@ -160,5 +520,16 @@ async fn health(State(state): State<HttpState>) -> impl IntoResponse {
         (StatusCode::OK, "ok")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}
+
+async fn ready(State(state): State<HttpState>) -> impl IntoResponse {
+    if !crate::db::ping(&state.app.db).await {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
+    }
+    match Migrator::get_pending_migrations(&state.app.db).await {
+        Ok(pending) if pending.is_empty() => (StatusCode::OK, "ready"),
+        Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
     }
 }

@@ -22,8 +22,6 @@ use async_graphql::{
 
 /// Deepest nesting of `{`, `[` and `(` accepted in a document.
 pub const MAX_NESTING: usize = 64;
-/// Most fields a document may select once its fragments are expanded.
-pub const MAX_FIELDS: usize = 2_000;
 /// Longest parser message passed on as it is.
 const MAX_MESSAGE_BYTES: usize = 300;
 /// Root fields of which an operation may hold only one.
@@ -38,11 +36,22 @@ fn refuse(code: &str, message: &str) -> ServerError {
 }
 
 /// The extension that applies the checks.
-pub struct RequestLimits;
+pub struct RequestLimits {
+    /// Most fields a document may select once its fragments are expanded.
+    max_fields: usize,
+}
+
+impl RequestLimits {
+    pub fn new(max_fields: usize) -> Self {
+        Self { max_fields }
+    }
+}
 
 impl ExtensionFactory for RequestLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimits)
+        Arc::new(RequestLimits {
+            max_fields: self.max_fields,
+        })
     }
 }
 
@@ -53,7 +62,7 @@ impl Extension for RequestLimits {
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        mut request: Request,
+        request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         if nesting(&request.query) > MAX_NESTING {
@@ -73,12 +82,15 @@ impl Extension for RequestLimits {
             ));
         }
 
+        // Persisted queries are resolved further down the chain; what comes
+        // back carries the document, parsed.
+        let mut request = next.run(ctx, request).await?;
         let document = request.parsed_query().map_err(parse_failed)?;
 
-        if expanded_fields(document) > MAX_FIELDS {
+        if expanded_fields(document) > self.max_fields {
             return Err(refuse(
                 "GRAPHQL_VALIDATION_FAILED",
-                &format!("the document selects more than {MAX_FIELDS} fields"),
+                &format!("the document selects more than {} fields", self.max_fields),
             ));
         }
         if document.operations.iter().any(|(_, operation)| {
@@ -90,7 +102,7 @@ impl Extension for RequestLimits {
                 "an operation may hold only one signIn or signUp",
             ));
         }
-        next.run(ctx, request).await
+        Ok(request)
     }
 }
 
@@ -110,7 +122,7 @@ fn parse_failed(mut err: ServerError) -> ServerError {
 }
 
 /// The deepest nesting of brackets outside strings and comments.
-fn nesting(query: &str) -> usize {
+pub fn nesting(query: &str) -> usize {
     let bytes = query.as_bytes();
     let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
     while i < bytes.len() {

@@ -14,13 +14,32 @@ use crate::error::{AppError, AppResult};
 
 /// Page size when `first` is not given.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
-/// Largest page size; larger requests are cut to it.
-pub const MAX_PAGE_SIZE: i32 = 50;
+/// Largest page size by default (`MAX_PAGE_SIZE`).
+pub const DEFAULT_MAX_PAGE_SIZE: i32 = 50;
+
+/// The page a list field's arguments ask for, within the configured size.
+pub fn page_request<P: Position>(
+    ctx: &async_graphql::Context<'_>,
+    list: &'static str,
+    first: Option<i32>,
+    after: Option<String>,
+) -> AppResult<PageRequest<P>> {
+    PageRequest::new(
+        list,
+        first,
+        after,
+        crate::context::app(ctx).settings.max_page_size,
+    )
+}
 
 /// The complexity of a page of `first` items, each costing `child`: a list
 /// field counts once per item it may return.
 pub fn page_complexity(first: Option<i32>, child: usize) -> usize {
-    let items = first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+    // Counted up to the default largest page; a larger configured page size
+    // makes big pages look cheaper than they are, by that factor at most.
+    let items = first
+        .unwrap_or(DEFAULT_PAGE_SIZE)
+        .clamp(1, DEFAULT_MAX_PAGE_SIZE);
     (items as usize).saturating_mul(child).saturating_add(1)
 }
 
@@ -98,14 +117,20 @@ impl Position for Cursor {
 pub struct PageRequest<P = Cursor> {
     /// Which list this is, as named in its cursors.
     pub list: &'static str,
-    /// How many items to return, between 0 and [`MAX_PAGE_SIZE`].
+    /// How many items to return, between 0 and the configured largest page.
     pub first: u64,
     /// Where the page starts; `None` for the first page.
     pub after: Option<P>,
 }
 
 impl<P: Position> PageRequest<P> {
-    pub fn new(list: &'static str, first: Option<i32>, after: Option<String>) -> AppResult<Self> {
+    /// The page of `list` that a field's arguments ask for, at most `max` items.
+    pub fn new(
+        list: &'static str,
+        first: Option<i32>,
+        after: Option<String>,
+        max: i32,
+    ) -> AppResult<Self> {
         let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
         if first < 0 {
             return Err(AppError::bad_input("first", "`first` must not be negative"));
@@ -116,7 +141,7 @@ impl<P: Position> PageRequest<P> {
             .transpose()?;
         Ok(Self {
             list,
-            first: first.min(MAX_PAGE_SIZE) as u64,
+            first: first.min(max) as u64,
             after,
         })
     }
@@ -239,13 +264,13 @@ mod tests {
     fn a_cursor_of_one_list_is_refused_by_another() {
         let cursor = Cursor::new(crate::clock::now(), "ckabc123").encode("feed");
         assert!(Cursor::decode(&cursor, "followers").is_err());
-        assert!(PageRequest::<Cursor>::new("likers", None, Some(cursor)).is_err());
+        assert!(PageRequest::<Cursor>::new("likers", None, Some(cursor), 50).is_err());
     }
 
     #[test]
     fn page_size_is_capped_and_never_negative() {
         let first = |n| {
-            PageRequest::<Cursor>::new("feed", n, None)
+            PageRequest::<Cursor>::new("feed", n, None, 50)
                 .map(|p| p.first)
                 .ok()
         };

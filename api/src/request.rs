@@ -43,9 +43,11 @@ impl ClientInfo {
             .flatten()
             .and_then(|value| value.to_str().ok())
             .and_then(|list| list.rsplit(',').next())
-            .and_then(|last| last.trim().parse().ok());
+            .and_then(|last| last.trim().parse::<IpAddr>().ok());
         Self {
-            ip: forwarded.or(peer),
+            // One address, one key: an IPv4 address mapped into IPv6 is the
+            // IPv4 address.
+            ip: forwarded.or(peer).map(|ip| ip.to_canonical()),
             user_agent: headers
                 .get(USER_AGENT)
                 .and_then(|value| value.to_str().ok())

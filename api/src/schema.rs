@@ -1,9 +1,13 @@
 //! The GraphQL schema: the root types merged from each domain, and its SDL.
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{
+    EmptySubscription, MergedObject, Schema, SchemaBuilder,
+    extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
+};
 
 use crate::{
     auth::{AuthMutation, AuthQuery},
+    config::Settings,
     error::ErrorCodes,
     follows::FollowMutation,
     likes::LikeMutation,
@@ -31,25 +35,37 @@ pub struct Mutation(
 /// The schema type of the API.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Deepest selection accepted; the demo app's deepest query needs 7.
-pub const MAX_DEPTH: usize = 12;
-/// Most complex query accepted, counting one per field.
-pub const MAX_COMPLEXITY: usize = 2_000;
-
 /// Most directives on one field or fragment.
 pub const MAX_DIRECTIVES: usize = 8;
+/// Persisted queries remembered, per server instance.
+pub const PERSISTED_QUERIES: usize = 1_024;
 
-/// The schema with its limits, before shared data is attached.
-pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+/// The schema with the limits of `settings`, before shared data is attached.
+pub fn builder(
+    settings: &Settings,
+    persisted: LruCacheStorage,
+) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(settings.max_depth as usize)
+        .limit_complexity(settings.max_complexity as usize)
         .limit_directives(MAX_DIRECTIVES)
-        .extension(RequestLimits)
-        .extension(ErrorCodes)
+        // Checks that must see the raw document come first, then persisted
+        // queries are looked up, then the remaining checks run on the result.
+        .extension(RequestLimits::new(settings.max_fields as usize))
+        .extension(ApolloPersistedQueries::new(persisted))
+        .extension(ErrorCodes);
+    if !settings.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !settings.field_suggestions {
+        builder = builder.disable_suggestions();
+    }
+    builder
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .finish()
+        .sdl()
 }

@@ -7,21 +7,36 @@
 
 use tracing_subscriber::EnvFilter;
 
+use crate::config::LogFormat;
+
 /// The filter used when `RUST_LOG` is not set.
 pub const DEFAULT_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn";
 
-/// Installs the global subscriber: human-readable lines on standard error.
-pub fn init() {
-    init_with(DEFAULT_FILTER);
+/// Installs the global subscriber, writing to standard error in `format`.
+pub fn init(format: LogFormat) {
+    install(DEFAULT_FILTER, format);
 }
 
 /// Installs the global subscriber with `default` as the filter when `RUST_LOG`
-/// is not set.
+/// is not set, as text.
 pub fn init_with(default: &str) {
+    install(default, LogFormat::Text);
+}
+
+fn install(default: &str, format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    // A second call (as in tests) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    // A second call (as in tests) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        // Each line a JSON object; the request's span fields (id, route,
+        // operation, outcome) ride along with every event inside it.
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }

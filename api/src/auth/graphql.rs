@@ -45,7 +45,8 @@ pub struct SignUpInput {
 /// A signed-in session: the token to send and the account it belongs to.
 #[derive(SimpleObject)]
 pub struct AuthPayload {
-    /// Send as `Authorization: Bearer <token>` on every request.
+    /// Send as `Authorization: Bearer <token>` on every request. Empty in
+    /// cookie mode, where the token travels only in the HttpOnly cookie.
     pub token: String,
     /// When the token stops working unless renewed with `refreshSession`.
     pub expires_at: DateTime<Utc>,
@@ -252,7 +253,12 @@ impl AuthMutation {
             .ok_or_else(|| {
                 AppError::internal("the viewer's account is missing", &viewer.user_id)
             })?;
-        payload(app, user, &renewed)
+        let mut payload = payload(app, user, &renewed)?;
+        // A browser session lives in its cookie: renew the cookie too.
+        if by_cookie(ctx) {
+            set_cookie(ctx, app, &mut payload);
+        }
+        Ok(payload)
     }
 
     /// Ends one of the viewer's sessions. An id that is not one of the viewer's
@@ -283,7 +289,8 @@ impl AuthMutation {
         new_password: String,
     ) -> AppResult<bool> {
         let viewer = require_viewer(ctx).await?;
-        let new_password = Password::parse(&new_password)?;
+        let new_password =
+            Password::parse(&new_password).map_err(|err| err.for_field("newPassword"))?;
         let app = app(ctx);
         let user = confirm_password(app, &viewer, &current_password).await?;
 
@@ -374,23 +381,35 @@ async fn start_session(
         client.user_agent.as_deref(),
     )
     .await?;
-    let payload = payload(app, user, &session)?;
+    let mut payload = payload(app, user, &session)?;
     if cookie {
-        let max_age = (payload.expires_at - clock::now()).num_seconds().max(0);
-        let secure = if app.settings.bind_addr.ip().is_loopback() {
-            ""
-        } else {
-            "; Secure"
-        };
-        ctx.append_http_header(
-            "Set-Cookie",
-            format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-                payload.token
-            ),
-        );
+        set_cookie(ctx, app, &mut payload);
     }
     Ok(payload)
+}
+
+/// Puts the token of `payload` in the session cookie, and takes it out of the
+/// answer, where page scripts could read what the cookie keeps from them.
+fn set_cookie(ctx: &Context<'_>, app: &AppContext, payload: &mut AuthPayload) {
+    let max_age = (payload.expires_at - clock::now()).num_seconds().max(0);
+    let secure = if app.settings.bind_addr.ip().is_loopback() {
+        ""
+    } else {
+        "; Secure"
+    };
+    let token = std::mem::take(&mut payload.token);
+    ctx.append_http_header(
+        "Set-Cookie",
+        format!(
+            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+        ),
+    );
+}
+
+/// Whether this request was authenticated by the session cookie.
+fn by_cookie(ctx: &Context<'_>) -> bool {
+    ctx.data_opt::<crate::auth::RequestAuth>()
+        .is_some_and(crate::auth::RequestAuth::is_cookie)
 }
 
 /// A token for `session`, with the account it belongs to.

@@ -25,6 +25,8 @@ pub struct Viewer {
 enum Credential {
     Missing,
     Bearer(String),
+    /// The token of the session cookie, from an allowed Origin.
+    Cookie(String),
     Malformed,
     /// A session cookie on a request whose `Origin` is not allowed: possibly
     /// a forged cross-site request, so the cookie is not honoured.
@@ -67,7 +69,7 @@ impl RequestAuth {
                             .any(|allowed| allowed.trim_end_matches('/') == origin)
                     });
                     if allowed {
-                        Credential::Bearer(token)
+                        Credential::Cookie(token)
                     } else {
                         tracing::debug!("session cookie without an allowed Origin");
                         Credential::CrossSiteCookie
@@ -76,6 +78,11 @@ impl RequestAuth {
             },
         };
         Self::with(credential)
+    }
+
+    /// Whether the credential is the session cookie.
+    pub fn is_cookie(&self) -> bool {
+        matches!(self.credential, Credential::Cookie(_))
     }
 
     /// A request with this bearer token.
@@ -113,7 +120,7 @@ pub async fn current_viewer(ctx: &Context<'_>) -> AppResult<Option<Viewer>> {
     let Some(auth) = ctx.data_opt::<RequestAuth>() else {
         return Ok(None);
     };
-    let Credential::Bearer(token) = &auth.credential else {
+    let (Credential::Bearer(token) | Credential::Cookie(token)) = &auth.credential else {
         return Ok(None);
     };
     auth.viewer

@@ -1,9 +1,9 @@
 //! Password hashing with bcrypt, on a bounded number of blocking threads.
 //!
 //! bcrypt is slow on purpose. Each hash or check runs on tokio's blocking pool,
-//! never on the async workers, and at most one per processor runs at once; the
-//! rest wait their turn without holding a thread, so a burst of sign-ins cannot
-//! crowd out other requests.
+//! never on the async workers, and only a few run at once (by default half the
+//! processors); the rest wait their turn without holding a thread, so a burst
+//! of sign-ins cannot crowd out other requests.
 
 use std::sync::{
     Arc,
@@ -26,15 +26,18 @@ pub struct Passwords {
 }
 
 impl Passwords {
-    pub fn new(cost: u32) -> AppResult<Self> {
+    /// `concurrency` bounds the hashes running at once; `None` means half the
+    /// processors, at least one.
+    pub fn new(cost: u32, concurrency: Option<u32>) -> AppResult<Self> {
         let dummy = cuid2::create_id();
         let dummy_hash = bcrypt::hash(dummy, cost)
             .map_err(|err| AppError::internal("cannot hash the dummy password", err))?;
         let processors = std::thread::available_parallelism().map_or(1, usize::from);
+        let permits = concurrency.map_or((processors / 2).max(1), |n| n as usize);
         Ok(Self {
             cost,
             dummy_hash,
-            permits: Arc::new(Semaphore::new(processors)),
+            permits: Arc::new(Semaphore::new(permits)),
             verifications: AtomicU64::new(0),
         })
     }

@@ -15,7 +15,7 @@ use crate::{
     error::{AppError, AppResult},
     images::{Image, ImageLoader, ImageOwner},
     pagination::page_complexity,
-    pagination::{Cursor, PageRequest, connection},
+    pagination::{Cursor, PageRequest, connection, page_request},
     request::loader,
     users::{User, UserConnection, load_user, timed_connection},
 };
@@ -110,7 +110,7 @@ impl Post {
         #[graphql(desc = "Return people after this cursor (a previous page's `endCursor`).")]
         after: Option<String>,
     ) -> AppResult<UserConnection> {
-        let page = PageRequest::new("likers", first, after)?;
+        let page = page_request(ctx, "likers", first, after)?;
         let rows = repo::likers_page(&app(ctx).db, &self.id, &page).await?;
         timed_connection(ctx, &page, rows).await
     }
@@ -221,7 +221,7 @@ impl PostQuery {
         #[graphql(desc = "Return posts after this cursor (a previous page's `endCursor`).")]
         after: Option<String>,
     ) -> AppResult<PostConnection> {
-        let page = PageRequest::new("feed", first, after)?;
+        let page = page_request(ctx, "feed", first, after)?;
         let viewer = require_viewer(ctx).await?;
 
         let rows = repo::following_query(&viewer.user_id, &page)

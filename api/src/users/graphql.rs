@@ -8,8 +8,8 @@ use crate::{
     content::PictureUrl,
     context::app,
     error::{AppError, AppResult},
-    pagination::PageRequest,
     pagination::page_complexity,
+    pagination::page_request,
     request::loader,
 };
 
@@ -64,7 +64,7 @@ impl UserQuery {
         after: Option<String>,
     ) -> AppResult<UserConnection> {
         let needle = search::Needle::parse(&query)?;
-        let page = PageRequest::<search::SearchCursor>::new("search", first, after)?;
+        let page = page_request::<search::SearchCursor>(ctx, "search", first, after)?;
 
         let rows = search::page(&app(ctx).db, &needle, &page).await?;
 

@@ -23,7 +23,7 @@ use crate::{
     follows,
     images::{Image, ImageLoader, ImageOwner},
     pagination::page_complexity,
-    pagination::{Cursor, PageRequest, connection},
+    pagination::{Cursor, PageRequest, connection, page_request},
     posts::{self, PostConnection},
     request::loader,
 };
@@ -155,7 +155,7 @@ impl User {
         #[graphql(desc = "Return posts after this cursor (a previous page's `endCursor`).")]
         after: Option<String>,
     ) -> AppResult<PostConnection> {
-        let page = PageRequest::new("posts", first, after)?;
+        let page = page_request(ctx, "posts", first, after)?;
         let rows = posts::repo::by_author_query(&self.id, &page)
             .all(&app(ctx).db)
             .await?;
@@ -173,7 +173,7 @@ impl User {
         #[graphql(desc = "Return people after this cursor (a previous page's `endCursor`).")]
         after: Option<String>,
     ) -> AppResult<UserConnection> {
-        let page = PageRequest::new("followers", first, after)?;
+        let page = page_request(ctx, "followers", first, after)?;
         let rows = follows::followers_page(&app(ctx).db, &self.id, &page).await?;
         timed_connection(ctx, &page, rows).await
     }
@@ -189,7 +189,7 @@ impl User {
         #[graphql(desc = "Return people after this cursor (a previous page's `endCursor`).")]
         after: Option<String>,
     ) -> AppResult<UserConnection> {
-        let page = PageRequest::new("following", first, after)?;
+        let page = page_request(ctx, "following", first, after)?;
         let rows = follows::following_page(&app(ctx).db, &self.id, &page).await?;
         timed_connection(ctx, &page, rows).await
     }

@@ -109,15 +109,17 @@ async fn signing_out_clears_the_cookie_and_ends_its_session() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;
     let (body, cookies) = sign_in_with_cookie(&app, &ada.email).await;
-    let token = serde_json::from_str::<Value>(&body).unwrap()["data"]["signIn"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = serde_json::from_str::<Value>(&body).unwrap()["data"]["signIn"]["token"].clone();
+    assert_eq!(
+        token, "",
+        "in cookie mode the token stays out of page scripts' reach"
+    );
     let cookie = cookies[0].split(';').next().unwrap().to_owned();
 
     let request = Request::post("/graphql")
         .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::COOKIE, &cookie)
+        .header(header::ORIGIN, ALLOWED)
         .body(Body::from(
             json!({ "query": "mutation { signOut }" }).to_string(),
         ))
@@ -136,4 +138,53 @@ async fn signing_out_clears_the_cookie_and_ends_its_session() {
 
     let (_, after) = with_cookie(&app, &cookie, Some(ALLOWED), "application/json").await;
     assert_eq!(error_code(&after), Some("UNAUTHENTICATED"));
+}
+
+#[tokio::test]
+async fn refreshing_a_cookie_session_renews_the_cookie() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    let (_, cookies) = sign_in_with_cookie(&app, &ada.email).await;
+    let cookie = cookies[0].split(';').next().unwrap().to_owned();
+    // A day has passed since the session was last renewed.
+    {
+        use entity::session;
+        use sea_orm::{ActiveValue::Set, EntityTrait};
+        session::Entity::update_many()
+            .set(session::ActiveModel {
+                renewed_at: Set(instanext_api::clock::now() - chrono::Duration::days(2)),
+                ..Default::default()
+            })
+            .exec(&app.db)
+            .await
+            .unwrap();
+    }
+
+    let request = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::COOKIE, &cookie)
+        .header(header::ORIGIN, ALLOWED)
+        .body(Body::from(
+            json!({ "query": "mutation { refreshSession { token expiresAt } }" }).to_string(),
+        ))
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+
+    let renewed = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        renewed.starts_with("instanext_session=ey") && renewed.contains("HttpOnly"),
+        "{renewed}"
+    );
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["data"]["refreshSession"]["token"], "");
+    let fresh = renewed.split(';').next().unwrap();
+    let (_, me) = with_cookie(&app, fresh, Some(ALLOWED), "application/json").await;
+    assert_eq!(me["data"]["me"]["username"], "ada");
 }

@@ -46,7 +46,7 @@ async fn every_list_query_is_served_by_an_index() {
     if !app.database.is_postgres() {
         return;
     }
-    let first = PageRequest::new("feed", Some(20), None).unwrap();
+    let first = PageRequest::new("feed", Some(20), None, 50).unwrap();
     let later = PageRequest {
         list: "feed",
         first: 20,
