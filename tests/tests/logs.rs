@@ -37,10 +37,14 @@ impl<'a> MakeWriter<'a> for Captured {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_session_logs_no_password_hash_token_or_email() {
     let captured = Captured::default();
+    // As the server logs with LOG_FORMAT=json, at the most detailed level.
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_writer(captured.clone())
         .with_ansi(false)
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
         .finish();
     tracing::subscriber::set_global_default(subscriber).unwrap();
     let app = TestApp::new().await;
@@ -56,6 +60,18 @@ async fn a_full_session_logs_no_password_hash_token_or_email() {
     app.sign_in(&ada.email, "a wrong password").await;
     app.gql("{ me { id } }", json!({}), Some("forged.token.value"))
         .await;
+    let feed = json!({
+        "query": "query Feed { followingPosts { edges { cursor } } }",
+        "operationName": "Feed",
+    });
+    let request = axum::http::Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .header("x-request-id", "feed-request-1")
+        .body(axum::body::Body::from(feed.to_string()))
+        .unwrap();
+    let (status, _) = app.send(request).await;
+    assert_eq!(status, axum::http::StatusCode::OK);
     app.ok("mutation { signOut }", json!({}), Some(&token))
         .await;
     let hash = entity::user::Entity::find()
@@ -82,4 +98,27 @@ async fn a_full_session_logs_no_password_hash_token_or_email() {
         assert!(!log.contains(secret), "the log holds {secret:?}:\n{log}");
     }
     assert!(!log.to_lowercase().contains("authorization"), "{log}");
+
+    // One line per request, with its id, operation, outcome and latency.
+    let finished: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["fields"]["message"] == "finished processing request")
+        .collect();
+    let feed_line = finished
+        .iter()
+        .find(|line| line["span"]["request_id"] == "feed-request-1")
+        .unwrap_or_else(|| panic!("no line for the feed request:\n{log}"));
+    assert_eq!(feed_line["span"]["operation"], "Feed");
+    assert_eq!(feed_line["span"]["outcome"], "ok");
+    assert_eq!(feed_line["span"]["route"], "/graphql");
+    assert!(feed_line["fields"]["latency"].is_string(), "{feed_line}");
+    let failed = finished
+        .iter()
+        .filter(|line| line["span"]["outcome"] == "UNAUTHENTICATED")
+        .count();
+    assert!(
+        failed >= 2,
+        "the failed sign-in and the forged token:\n{log}"
+    );
 }

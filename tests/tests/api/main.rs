@@ -9,6 +9,7 @@ mod cookies;
 mod feed;
 mod guard;
 mod http;
+mod http_spec;
 mod limits;
 mod plans;
 mod posts;
