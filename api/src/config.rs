@@ -105,7 +105,7 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
 
     /// Deepest selection accepted.
-    #[arg(long, env = "MAX_DEPTH", default_value_t = 12, global = true,
+    #[arg(long, env = "MAX_DEPTH", default_value_t = 16, global = true,
           value_parser = clap::value_parser!(u32).range(2..=64))]
     pub max_depth: u32,
 

@@ -18,7 +18,6 @@ use std::{any::Any, collections::HashMap, net::SocketAddr};
 use async_graphql::{
     ServerError, Value,
     extensions::apollo_persisted_queries::CacheStorage,
-    http::GraphiQLSource,
     parser::types::{DocumentOperations, OperationType},
 };
 use axum::{
@@ -45,6 +44,7 @@ use crate::{
     auth::RequestAuth,
     config::Settings,
     context::SharedContext,
+    graphiql,
     request::{self, ClientInfo},
     schema::AppSchema,
 };
@@ -67,6 +67,7 @@ pub fn router(app: SharedContext, schema: AppSchema) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .merge(graphiql::assets())
         .with_state(state)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes));
     with_guards(routes, &settings)
@@ -505,14 +506,8 @@ fn is_request_error(code: &str) -> bool {
     )
 }
 
-// TODO: serve GraphiQL's scripts and styles from this server instead of a CDN.
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("InstaNext API")
-            .finish(),
-    )
+async fn graphiql() -> Html<&'static str> {
+    graphiql::page()
 }
 
 async fn health(State(state): State<HttpState>) -> impl IntoResponse {

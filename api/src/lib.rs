@@ -16,6 +16,7 @@ pub mod context;
 pub mod db;
 pub mod error;
 pub mod follows;
+pub mod graphiql;
 pub mod http;
 pub mod images;
 pub mod likes;

@@ -193,7 +193,7 @@ async fn main() -> anyhow::Result<()> {
         max_body_bytes: 262_144,
         request_timeout: Duration::from_secs(30),
         shutdown_timeout: Duration::from_secs(10),
-        max_depth: 12,
+        max_depth: 16,
         max_complexity: 2_000,
         max_fields: 2_000,
         max_page_size: 50,

@@ -52,7 +52,7 @@ pub fn settings() -> Settings {
         max_body_bytes: 262_144,
         request_timeout: std::time::Duration::from_secs(30),
         shutdown_timeout: std::time::Duration::from_secs(10),
-        max_depth: 12,
+        max_depth: 16,
         max_complexity: 2_000,
         max_fields: 2_000,
         max_page_size: 50,
