@@ -1,6 +1,6 @@
 //! The command line: `serve` (the default), `seed` and `export-schema`.
 
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -89,35 +89,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!("listening on http://{address}/graphql");
 
-    let purge = tokio::spawn(purge_expired(app.clone()));
-    let router = http::router(app.clone(), schema);
-    let grace = app.settings.shutdown_timeout;
-    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        let _ = signalled.send(());
-    });
-    // After the signal, requests in flight get `grace` to finish; then the
-    // server stops regardless.
-    let deadline = async move {
-        if on_signal.await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        result = server => result.context("the server stopped with an error")?,
-        () = deadline => {
-            tracing::warn!("requests still running at the shutdown timeout were cut off");
-        }
-    }
+    http::serve(listener, app.clone(), schema, shutdown_signal()).await?;
 
-    purge.abort();
     app.db
         .clone()
         .close()
@@ -155,20 +128,6 @@ fn export_schema(output: Option<PathBuf>) -> anyhow::Result<()> {
         None => {
             print!("{sdl}");
             Ok(())
-        }
-    }
-}
-
-/// Deletes expired sessions and stale attempt records every hour.
-async fn purge_expired(app: crate::context::SharedContext) {
-    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        every_hour.tick().await;
-        match crate::auth::session::purge_expired(&app.db, crate::clock::now()).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "purged expired sessions"),
-            // Already logged where the error was converted.
-            Err(_) => {}
         }
     }
 }

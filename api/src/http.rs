@@ -52,6 +52,58 @@ use crate::{
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
 
+/// Serves `app` on `listener` until `shutdown` resolves; then stops accepting
+/// connections and gives requests in flight the shutdown timeout to finish.
+/// Expired sessions are purged every hour meanwhile.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: SharedContext,
+    schema: AppSchema,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let purge = tokio::spawn(purge_expired(app.clone()));
+    let grace = app.settings.shutdown_timeout;
+    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
+        listener,
+        router(app, schema).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    });
+    let deadline = async move {
+        if on_signal.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let outcome = tokio::select! {
+        result = server => result.map_err(anyhow::Error::from),
+        () = deadline => {
+            tracing::warn!("requests still running at the shutdown timeout were cut off");
+            Ok(())
+        }
+    };
+    purge.abort();
+    outcome
+}
+
+/// Deletes expired sessions and stale attempt records every hour.
+async fn purge_expired(app: SharedContext) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match crate::auth::session::purge_expired(&app.db, crate::clock::now()).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged expired sessions"),
+            // Already logged where the error was converted.
+            Err(_) => {}
+        }
+    }
+}
+
 /// What the handlers share.
 #[derive(Clone)]
 pub struct HttpState {

@@ -189,3 +189,36 @@ async fn the_bearer_scheme_is_case_insensitive() {
     let response: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(response["data"]["me"]["id"], ada.id.as_str());
 }
+
+#[tokio::test]
+async fn tokens_missing_a_claim_or_with_a_malformed_one_are_refused() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    let full = claims(&ada.id, &sid_of(&ada.token));
+
+    for claim in ["sub", "sid", "iat", "exp", "iss", "aud"] {
+        let mut partial = full.clone();
+        partial.as_object_mut().unwrap().remove(claim);
+        assert_all_refused(&app, Some(&sign(&partial, SECRET))).await;
+    }
+    for (claim, value) in [
+        ("sub", json!(42)),
+        ("sid", json!(null)),
+        ("exp", json!("tomorrow")),
+        ("iss", json!("someone-else")),
+    ] {
+        let mut malformed = full.clone();
+        malformed[claim] = value;
+        assert_all_refused(&app, Some(&sign(&malformed, SECRET))).await;
+    }
+    // Another HMAC algorithm with the right secret is refused too.
+    let hs512 = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS512),
+        &full,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    assert_all_refused(&app, Some(&hs512)).await;
+    app.ok("{ me { id } }", json!({}), Some(&sign(&full, SECRET)))
+        .await;
+}

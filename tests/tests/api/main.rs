@@ -18,6 +18,7 @@ mod schema;
 mod search;
 mod seed;
 mod sessions;
+mod shutdown;
 mod social;
 mod startup;
 mod stories;
