@@ -7,6 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use instanext_api::config::LogFormat;
 use instanext_tests::{PASSWORD, TestApp};
 use sea_orm::EntityTrait;
 use serde_json::json;
@@ -37,16 +38,12 @@ impl<'a> MakeWriter<'a> for Captured {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_session_logs_no_password_hash_token_or_email() {
     let captured = Captured::default();
-    // As the server logs with LOG_FORMAT=json, at the most detailed level.
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .json()
-        .with_current_span(true)
-        .with_span_list(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    // The server's own set-up for LOG_FORMAT=json, at the most detailed level.
+    instanext_api::telemetry::install_filtered(
+        tracing_subscriber::EnvFilter::new("trace"),
+        LogFormat::Json,
+        captured.clone(),
+    );
     let app = TestApp::new().await;
 
     let ada = app.sign_up("ada").await;
