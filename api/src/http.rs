@@ -27,6 +27,7 @@ use axum::{
         ConnectInfo, DefaultBodyLimit, MatchedPath, Query, State, rejection::BytesRejection,
     },
     http::{Extensions, HeaderMap, HeaderValue, Method, Request, StatusCode, header},
+    middleware,
     response::{Html, IntoResponse, Response},
     routing::get,
 };
@@ -136,6 +137,7 @@ pub fn with_guards(routes: Router, settings: &Settings) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             settings.request_timeout,
         ))
+        .layer(middleware::map_response(code_bare_errors))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
@@ -165,6 +167,68 @@ pub fn with_guards(routes: Router, settings: &Settings) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn_with_state(
+            settings.max_body_bytes,
+            screen_request,
+        ))
+}
+
+/// Refuses a body declared too large before reading any of it, and drops a
+/// client's request id that is too long or odd to log.
+async fn screen_request(
+    State(limit): State<usize>,
+    mut request: Request<Body>,
+    next: middleware::Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return request_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            JSON,
+            "the request body is too large",
+        );
+    }
+    let plain = |id: &str| {
+        !id.is_empty()
+            && id.len() <= 64
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    let odd = request
+        .headers()
+        .get("x-request-id")
+        .is_some_and(|value| !value.to_str().is_ok_and(plain));
+    if odd {
+        request.headers_mut().remove("x-request-id");
+    }
+    next.run(request).await
+}
+
+/// Gives an error answer without a body (an unknown route, a method the route
+/// does not take, a timeout) the same coded JSON shape as every other error.
+async fn code_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let message = status
+        .canonical_reason()
+        .unwrap_or("request refused")
+        .to_lowercase();
+    let mut coded = request_error(status, JSON, &message);
+    for (name, value) in response.headers() {
+        if !coded.headers().contains_key(name) {
+            coded.headers_mut().insert(name, value.clone());
+        }
+    }
+    coded
 }
 
 /// Cross-origin access for the configured origins only.
@@ -177,7 +241,12 @@ fn cors(settings: &Settings) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::ACCEPT,
+            header::HeaderName::from_static("x-request-id"),
+        ])
         .expose_headers([header::HeaderName::from_static("x-request-id")])
         .allow_credentials(true)
 }
@@ -191,8 +260,9 @@ fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
 }
 
-/// The response media type the client accepts, preferring the GraphQL one;
-/// `None` when it accepts neither. No `Accept` header means JSON.
+/// The response media type the client prefers, by `Accept` and its quality
+/// values, the GraphQL type winning ties; `None` when it accepts neither. No
+/// `Accept` header means JSON.
 fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
     let Some(accept) = headers
         .get(header::ACCEPT)
@@ -200,32 +270,33 @@ fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
     else {
         return Some(JSON);
     };
-    let ranges: Vec<String> = accept
-        .split(',')
-        .filter(|range| {
-            // A range with q=0 is refused by the client.
-            !range
-                .split(';')
-                .skip(1)
-                .any(|param| matches!(param.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"))
-        })
-        .map(|range| {
-            range
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .collect();
-    let has = |media: &str| ranges.iter().any(|range| range == media);
-    if has(GRAPHQL_RESPONSE) {
-        Some(GRAPHQL_RESPONSE)
-    } else if has(JSON) || has("application/*") || has("*/*") {
-        Some(JSON)
-    } else {
-        None
+    let mut best: Option<(f32, &'static str)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|param| param.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let offer = match media.as_str() {
+            GRAPHQL_RESPONSE => GRAPHQL_RESPONSE,
+            JSON | "application/*" | "*/*" => JSON,
+            _ => continue,
+        };
+        if quality <= 0.0 {
+            continue;
+        }
+        let better = match best {
+            None => true,
+            Some((q, current)) => {
+                quality > q || (quality == q && offer == GRAPHQL_RESPONSE && current != offer)
+            }
+        };
+        if better {
+            best = Some((quality, offer));
+        }
     }
+    best.map(|(_, media)| media)
 }
 
 /// Whether the client is a browser asking for a page.
@@ -238,6 +309,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 
 /// An error that stops a request before GraphQL runs it, in GraphQL's shape.
 fn request_error(status: StatusCode, media: &str, message: &str) -> Response {
+    Span::current().record("outcome", "BAD_REQUEST");
     let body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }]
     });
@@ -511,8 +583,10 @@ async fn execute(
             codes.join(",")
         },
     );
-    let failed_before_execution =
-        !codes.is_empty() && codes.iter().all(|code| is_request_error(code));
+    // Errors that belong to no field were raised before anything ran.
+    let failed_before_execution = response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|err| err.path.is_empty());
     let status = if media == GRAPHQL_RESPONSE && failed_before_execution {
         StatusCode::BAD_REQUEST
     } else {
@@ -537,6 +611,9 @@ async fn execute(
         header::CONTENT_TYPE,
         HeaderValue::from_static(media_value(media)),
     );
+    reply
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
     for (name, value) in response.http_headers.iter() {
         reply.headers_mut().append(name, value.clone());
     }
@@ -548,14 +625,6 @@ fn error_code(err: &ServerError) -> Option<&str> {
         Value::String(code) => Some(code.as_str()),
         _ => None,
     }
-}
-
-/// Codes of errors raised before any field runs.
-fn is_request_error(code: &str) -> bool {
-    matches!(
-        code,
-        "GRAPHQL_PARSE_FAILED" | "GRAPHQL_VALIDATION_FAILED" | "PERSISTED_QUERY_NOT_FOUND"
-    )
 }
 
 async fn graphiql() -> Html<&'static str> {

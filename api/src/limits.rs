@@ -85,6 +85,8 @@ impl Extension for RequestLimits {
         // Persisted queries are resolved further down the chain; what comes
         // back carries the document, parsed.
         let mut request = next.run(ctx, request).await?;
+        let operation_name = request.operation_name.clone();
+        let variables = request.variables.clone();
         let document = request.parsed_query().map_err(parse_failed)?;
 
         if expanded_fields(document) > self.max_fields {
@@ -92,6 +94,15 @@ impl Extension for RequestLimits {
                 "GRAPHQL_VALIDATION_FAILED",
                 &format!("the document selects more than {} fields", self.max_fields),
             ));
+        }
+        if let Some(name) = missing_variable(document, operation_name.as_deref(), &variables) {
+            return Err(refuse(
+                "GRAPHQL_VALIDATION_FAILED",
+                &format!("the variable ${name} is required but was not given"),
+            ));
+        }
+        if let Some(name) = single_operation_name(document) {
+            tracing::Span::current().record("operation", name);
         }
         if document.operations.iter().any(|(_, operation)| {
             operation.node.ty == OperationType::Mutation
@@ -119,6 +130,54 @@ fn parse_failed(mut err: ServerError) -> ServerError {
         .get_or_insert_with(Default::default)
         .set("code", "GRAPHQL_PARSE_FAILED");
     err
+}
+
+/// The operation `request` selects, if the document names one clearly.
+fn selected<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a async_graphql::parser::types::OperationDefinition> {
+    use async_graphql::parser::types::DocumentOperations;
+    match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), _) => Some(&operation.node),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .iter()
+            .find(|(operation_name, _)| operation_name.as_str() == name)
+            .map(|(_, operation)| &operation.node),
+        _ => None,
+    }
+}
+
+/// A non-null variable without a default that the request does not give.
+/// (async-graphql would run such an operation with the variable left out
+/// when it is only used in a directive.)
+fn missing_variable(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &async_graphql::Variables,
+) -> Option<String> {
+    let operation = selected(document, operation_name)?;
+    operation
+        .variable_definitions
+        .iter()
+        .map(|definition| &definition.node)
+        .find(|definition| {
+            let given = variables
+                .get(&definition.name.node)
+                .is_some_and(|value| *value != Value::Null);
+            !definition.var_type.node.nullable && definition.default_value.is_none() && !given
+        })
+        .map(|definition| definition.name.node.to_string())
+}
+
+/// The name of the document's only operation, for the request's log line.
+fn single_operation_name(document: &ExecutableDocument) -> Option<&str> {
+    let mut operations = document.operations.iter();
+    let (name, _) = operations.next()?;
+    match (name, operations.next()) {
+        (Some(name), None) => Some(name.as_str()),
+        _ => None,
+    }
 }
 
 /// The deepest nesting of brackets outside strings and comments.

@@ -8,10 +8,14 @@ root="$(cd "$here/../.." && pwd)"
 cd "$here"
 npm ci --no-audit --no-fund --loglevel=error
 
+# Built before the server starts, so that the wait for /health below does not
+# have to cover a compilation.
+(cd "$root" && cargo build --release --locked -p instanext-api)
+
 data="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 log="$data/server.log"
-(cd "$root" && cargo run --release --quiet -- --data-dir "$data/data" --bind-addr "127.0.0.1:$port" \
+(cd "$root" && cargo run --release --locked --quiet -p instanext-api -- --data-dir "$data/data" --bind-addr "127.0.0.1:$port" \
     >"$log" 2>&1) &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$data"' EXIT

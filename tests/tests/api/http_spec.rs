@@ -431,3 +431,138 @@ async fn limits_follow_the_settings() {
     assert_eq!(error_code(&wide), Some("GRAPHQL_VALIDATION_FAILED"));
     assert_eq!(error_code(&deep), Some("GRAPHQL_VALIDATION_FAILED"));
 }
+
+#[tokio::test]
+async fn accept_quality_values_are_honoured() {
+    let app = TestApp::new().await;
+    let query = json!({ "query": "{ __typename }" });
+
+    let json_preferred = send(
+        &app.router,
+        post(
+            query.clone(),
+            Some("application/graphql-response+json;q=0.5, application/json"),
+        ),
+    )
+    .await;
+    let graphql_preferred = send(
+        &app.router,
+        post(
+            query,
+            Some("application/json;q=0.4, application/graphql-response+json;q=0.9"),
+        ),
+    )
+    .await;
+
+    assert!(content_type(&json_preferred).starts_with("application/json"));
+    assert!(content_type(&graphql_preferred).starts_with(GRAPHQL_RESPONSE));
+    assert_eq!(json_preferred.headers[header::VARY], "accept");
+}
+
+#[tokio::test]
+async fn a_missing_required_variable_is_refused_before_anything_runs() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    let queries = [
+        "query($b: Boolean!) { me @include(if: $b) { username } }",
+        "query($b: Boolean!) { me @skip(if: $b) { username } }",
+        "query($u: String!) { user(username: $u) { username } }",
+    ];
+
+    for query in queries {
+        let request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, GRAPHQL_RESPONSE)
+            .header(header::AUTHORIZATION, format!("Bearer {}", ada.token))
+            .body(Body::from(json!({ "query": query }).to_string()))
+            .unwrap();
+        let reply = send(&app.router, request).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{query}: {}",
+            reply.body
+        );
+        assert_eq!(error_code(&reply.body), Some("GRAPHQL_VALIDATION_FAILED"));
+        assert!(reply.body.get("data").is_none());
+    }
+}
+
+#[tokio::test]
+async fn refusals_of_the_request_shape_get_400_with_graphql_response_json() {
+    let app = TestApp::new().await;
+    let queries = [
+        r#"{ user(username: "de\u0000mo") { id } }"#,
+        r#"mutation { a: signIn(email: "a@b.c", password: "x") { token } b: signIn(email: "a@b.c", password: "y") { token } }"#,
+    ];
+
+    for query in queries {
+        let reply = send(
+            &app.router,
+            post(json!({ "query": query }), Some(GRAPHQL_RESPONSE)),
+        )
+        .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{query}: {}",
+            reply.body
+        );
+        assert!(reply.body.get("data").is_none());
+        assert!(error_code(&reply.body).is_some());
+    }
+}
+
+#[tokio::test]
+async fn a_body_declared_too_large_is_refused_before_it_is_read() {
+    let app = TestApp::new().await;
+    let never = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
+    let request = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, "300000")
+        .body(Body::from_stream(never))
+        .unwrap();
+
+    let reply = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        send(&app.router, request),
+    )
+    .await
+    .expect("answered at once");
+
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_code(&reply.body), Some("BAD_REQUEST"));
+}
+
+#[tokio::test]
+async fn bare_http_errors_are_coded_too_and_odd_request_ids_are_replaced() {
+    let app = TestApp::new().await;
+
+    let unknown = send(
+        &app.router,
+        Request::get("/nowhere").body(Body::empty()).unwrap(),
+    )
+    .await;
+    let wrong_method = send(
+        &app.router,
+        Request::put("/graphql").body(Body::empty()).unwrap(),
+    )
+    .await;
+    let long_id = "x".repeat(3000);
+    let odd = send(
+        &app.router,
+        Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-request-id", &long_id)
+            .body(Body::from(r#"{"query":"{ __typename }"}"#))
+            .unwrap(),
+    )
+    .await;
+
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&unknown.body), Some("BAD_REQUEST"));
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(error_code(&wrong_method.body), Some("BAD_REQUEST"));
+    let id = odd.headers["x-request-id"].to_str().unwrap();
+    assert!(id.len() <= 64 && id != long_id, "{id}");
+}
