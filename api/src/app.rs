@@ -12,6 +12,7 @@ use crate::{
     config::Settings,
     context::{AppContext, SharedContext},
     db,
+    metrics::Metrics,
     schema::{self, AppSchema},
     seed,
 };
@@ -53,9 +54,13 @@ pub async fn open_database(
     settings: &Settings,
     url: &str,
 ) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    let db = db::connect(url, settings.db_max_connections)
-        .await
-        .context("cannot connect to the database")?;
+    let db = db::connect(
+        url,
+        settings.db_max_connections,
+        settings.db_acquire_timeout,
+    )
+    .await
+    .context("cannot connect to the database")?;
     db::migrate(&db)
         .await
         .context("cannot apply the migrations")?;
@@ -77,9 +82,10 @@ pub async fn load_demo_data(
 /// Builds the shared context and the schema over an open, migrated database.
 pub async fn build(
     settings: Settings,
-    db: DatabaseConnection,
+    mut db: DatabaseConnection,
     jwt_secret: &[u8],
 ) -> anyhow::Result<(SharedContext, AppSchema)> {
+    let metrics = Metrics::attach(&mut db);
     let (cost, concurrency) = (settings.bcrypt_cost, settings.bcrypt_concurrency);
     let passwords = tokio::task::spawn_blocking(move || Passwords::new(cost, concurrency))
         .await?
@@ -90,6 +96,7 @@ pub async fn build(
         tokens: TokenKeys::new(jwt_secret),
         passwords,
         persisted: LruCacheStorage::new(schema::PERSISTED_QUERIES),
+        metrics,
     });
     let schema = schema::builder(&app.settings, app.persisted.clone())
         .data(app.clone())

@@ -147,6 +147,12 @@ pub struct Settings {
     #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10, global = true,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_max_connections: u32,
+
+    /// How long a request waits for a free database connection, or for the
+    /// database to accept one, before it fails with SERVICE_UNAVAILABLE, e.g. `5s`.
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT", default_value = "5s", global = true,
+          value_parser = humantime::parse_duration)]
+    pub db_acquire_timeout: Duration,
 }
 
 /// How log lines are written.

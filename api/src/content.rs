@@ -44,7 +44,8 @@ pub struct PictureUrl(String);
 impl PictureUrl {
     pub fn parse(field: &'static str, raw: &str) -> AppResult<Self> {
         let invalid = || AppError::bad_input(field, "a picture must be an absolute http(s) URL");
-        let raw = raw.trim();
+        // Not trimmed: surrounding white space is refused like any other, so
+        // that what is stored is what was sent.
         if raw.len() > MAX_URL_BYTES {
             return Err(AppError::bad_input(
                 field,
@@ -93,6 +94,8 @@ mod tests {
             "data:image/png;base64,AAAA",
             "file:///etc/passwd",
             "https://",
+            " https://example.com/a.jpg",
+            "https://example.com/a.jpg\n",
             &long,
         ] {
             assert!(PictureUrl::parse("url", bad).is_err(), "{bad}");

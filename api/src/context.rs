@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::{password::Passwords, token::TokenKeys},
     config::Settings,
+    metrics::Metrics,
 };
 
 /// The shared state of the server.
@@ -19,6 +20,8 @@ pub struct AppContext {
     pub passwords: Passwords,
     /// Documents registered by automatic persisted queries, by hash.
     pub persisted: LruCacheStorage,
+    /// Counters served at `GET /metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 /// `AppContext` behind a reference count, as stored in the schema.

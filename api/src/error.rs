@@ -36,6 +36,9 @@ pub enum AppError {
     },
     /// Too many attempts; try again after the given number of seconds.
     RateLimited { retry_after_secs: u64 },
+    /// The database cannot be reached or is too busy; nothing was changed
+    /// that the client was told of, and the same request may succeed later.
+    Unavailable,
     /// Anything else. The details were logged when this value was made.
     Internal,
 }
@@ -82,6 +85,7 @@ impl AppError {
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::Conflict { .. } => "CONFLICT",
             Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::Unavailable => "SERVICE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -95,6 +99,7 @@ impl AppError {
             Self::RateLimited { retry_after_secs } => {
                 format!("too many attempts; try again in {retry_after_secs} seconds")
             }
+            Self::Unavailable => "the service is unavailable; try again shortly".to_owned(),
             Self::Internal => "internal error".to_owned(),
         }
     }
@@ -128,6 +133,10 @@ impl ErrorExtensions for AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
+        if crate::db::is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Self::Unavailable;
+        }
         Self::internal("database error", err)
     }
 }

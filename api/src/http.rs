@@ -37,7 +37,7 @@ use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
-    trace::{DefaultOnResponse, TraceLayer},
+    trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
 };
 use tracing::{Level, Span, field::Empty};
 
@@ -120,6 +120,7 @@ pub fn router(app: SharedContext, schema: AppSchema) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
         .merge(graphiql::assets())
         .with_state(state)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes));
@@ -164,7 +165,10 @@ pub fn with_guards(routes: Router, settings: &Settings) -> Router {
                         outcome = Empty,
                     )
                 })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                // The cause was logged where it happened; a 5xx here (such as
+                // /ready while the database is away) is its echo.
+                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(middleware::from_fn_with_state(
@@ -632,20 +636,30 @@ async fn graphiql() -> Html<&'static str> {
 }
 
 async fn health(State(state): State<HttpState>) -> impl IntoResponse {
-    if crate::db::ping(&state.app.db).await {
+    if crate::db::ping(&state.app.db, state.app.settings.db_acquire_timeout).await {
         (StatusCode::OK, "ok")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
     }
 }
 
+async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.app.metrics.render(),
+    )
+}
+
+/// Ready when the database answers and every migration is applied, both
+/// within the connection wait, so that a load balancer's probe never hangs.
 async fn ready(State(state): State<HttpState>) -> impl IntoResponse {
-    if !crate::db::ping(&state.app.db).await {
+    let limit = state.app.settings.db_acquire_timeout;
+    if !crate::db::ping(&state.app.db, limit).await {
         return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
     }
-    match Migrator::get_pending_migrations(&state.app.db).await {
-        Ok(pending) if pending.is_empty() => (StatusCode::OK, "ready"),
-        Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    match tokio::time::timeout(limit, Migrator::get_pending_migrations(&state.app.db)).await {
+        Ok(Ok(pending)) if pending.is_empty() => (StatusCode::OK, "ready"),
+        Ok(Ok(_)) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending"),
+        Ok(Err(_)) | Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
     }
 }

@@ -21,6 +21,7 @@ pub mod http;
 pub mod images;
 pub mod likes;
 pub mod limits;
+pub mod metrics;
 pub mod pagination;
 pub mod posts;
 pub mod request;

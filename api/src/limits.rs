@@ -72,14 +72,15 @@ impl Extension for RequestLimits {
             ));
         }
         let query = &request.query;
-        if query.contains('\0')
-            || query.contains("\\u0000")
-            || request.variables.values().any(has_nul)
+        if query.contains('\0') || has_nul_escape(query) || request.variables.values().any(has_nul)
         {
-            return Err(refuse(
-                "BAD_USER_INPUT",
-                "text cannot contain a NUL character",
-            ));
+            let mut err = refuse("BAD_USER_INPUT", "text cannot contain a NUL character");
+            if let Some(field) = nul_argument(&request) {
+                err.extensions
+                    .get_or_insert_with(Default::default)
+                    .set("field", field);
+            }
+            return Err(err);
         }
 
         // Persisted queries are resolved further down the chain; what comes
@@ -220,6 +221,20 @@ pub fn nesting(query: &str) -> usize {
     deepest
 }
 
+/// Whether `query` spells a NUL as `\u0000`: an escape, not the text of
+/// one behind an escaped backslash (`\\u0000`). Block strings, which have no
+/// escapes, and comments are taken at their word.
+fn has_nul_escape(query: &str) -> bool {
+    query.match_indices("\\u0000").any(|(at, _)| {
+        let backslashes = query[..=at]
+            .bytes()
+            .rev()
+            .take_while(|b| *b == b'\\')
+            .count();
+        backslashes % 2 == 1
+    })
+}
+
 fn has_nul(value: &Value) -> bool {
     match value {
         Value::String(text) => text.contains('\0'),
@@ -228,6 +243,69 @@ fn has_nul(value: &Value) -> bool {
             .iter()
             .any(|(name, value)| name.contains('\0') || has_nul(value)),
         _ => false,
+    }
+}
+
+/// The argument whose text holds a NUL character, named as other input
+/// errors name it: the innermost input field outside lists (`caption`,
+/// `images`), else the argument itself. `None` when the document does not
+/// parse, or the NUL is elsewhere (a comment, an unused variable).
+fn nul_argument(request: &Request) -> Option<String> {
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let operations = document
+        .operations
+        .iter()
+        .map(|(_, operation)| &operation.node.selection_set.node);
+    let fragments = document
+        .fragments
+        .values()
+        .map(|fragment| &fragment.node.selection_set.node);
+    operations
+        .chain(fragments)
+        .find_map(|set| nul_in_selection(set, &request.variables, 0))
+}
+
+fn nul_in_selection(
+    set: &SelectionSet,
+    variables: &async_graphql::Variables,
+    depth: usize,
+) -> Option<String> {
+    if depth > MAX_NESTING {
+        return None;
+    }
+    set.items.iter().find_map(|item| match &item.node {
+        Selection::Field(field) => field
+            .node
+            .arguments
+            .iter()
+            .find_map(|(name, value)| {
+                let value = value
+                    .node
+                    .clone()
+                    .into_const_with(|variable| {
+                        Ok::<_, std::convert::Infallible>(
+                            variables.get(&variable).cloned().unwrap_or(Value::Null),
+                        )
+                    })
+                    .ok()?;
+                nul_field(&name.node, &value)
+            })
+            .or_else(|| nul_in_selection(&field.node.selection_set.node, variables, depth + 1)),
+        Selection::InlineFragment(inline) => {
+            nul_in_selection(&inline.node.selection_set.node, variables, depth + 1)
+        }
+        // Fragments are searched on their own.
+        Selection::FragmentSpread(_) => None,
+    })
+}
+
+fn nul_field(name: &str, value: &Value) -> Option<String> {
+    match value {
+        Value::Object(fields) => fields
+            .iter()
+            .find_map(|(field, value)| nul_field(field, value)),
+        // The items of a list are named by the list, as `images` is.
+        other => has_nul(other).then(|| name.to_owned()),
     }
 }
 
@@ -318,6 +396,56 @@ mod tests {
         assert_eq!(nesting("{ a # [[[[[[\n }"), 1);
         assert_eq!(nesting(r#"{ a(b: """ {{{{ \""" [[[[ """) }"#), 2);
         assert_eq!(nesting(&"[".repeat(5000)), 5000);
+    }
+
+    #[test]
+    fn only_an_escape_spells_a_nul() {
+        assert!(has_nul_escape(r#"{ user(username: "a\u0000") { id } }"#));
+        assert!(has_nul_escape(r#"{ user(username: "\\\u0000") { id } }"#));
+        assert!(!has_nul_escape(r#"{ user(username: "a\\u0000") { id } }"#));
+        assert!(!has_nul_escape(r#"{ user(username: "a\u0041") { id } }"#));
+    }
+
+    #[test]
+    fn a_nul_character_is_traced_to_its_argument() {
+        let request = |query: &str, variables: serde_json::Value| {
+            Request::new(query).variables(async_graphql::Variables::from_json(variables))
+        };
+        let cases = [
+            (
+                request(
+                    "{ user(username: \"a\\u0000b\") { id } }",
+                    serde_json::json!({}),
+                ),
+                Some("username"),
+            ),
+            (
+                request(
+                    "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+                    serde_json::json!({ "i": { "caption": "ok", "images": [{ "url": "a\u{0}" }] } }),
+                ),
+                Some("images"),
+            ),
+            (
+                request(
+                    "query Q($v: String) { ...F } fragment F on Query { post(id: $v) { id } }",
+                    serde_json::json!({ "v": "\u{0}" }),
+                ),
+                Some("id"),
+            ),
+            (
+                request("{ me { id } } # \u{0}", serde_json::json!({})),
+                None,
+            ),
+        ];
+        for (request, field) in cases {
+            assert_eq!(
+                nul_argument(&request).as_deref(),
+                field,
+                "{}",
+                request.query
+            );
+        }
     }
 
     #[test]

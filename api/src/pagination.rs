@@ -71,6 +71,11 @@ pub(crate) fn unwrap(text: &str, tag: &str) -> AppResult<String> {
         .ok_or_else(invalid_cursor)
 }
 
+/// The times a cursor may hold, in microseconds since 1970: the years 1 to
+/// 9999.
+const CURSOR_MICROS: std::ops::RangeInclusive<i64> =
+    -62_135_596_800_000_000..=253_402_300_799_999_999;
+
 /// Whether `id` looks like an id this server generates.
 fn is_plain_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -104,6 +109,11 @@ impl Position for Cursor {
         let body = unwrap(text, &format!("v1.{list}"))?;
         let (micros, id) = body.split_once(':').ok_or_else(invalid_cursor)?;
         let micros: i64 = micros.parse().map_err(|_| invalid_cursor())?;
+        // Only times that both databases can compare: PostgreSQL refuses a
+        // timestamp before 4713 BC, which chrono would still accept.
+        if !CURSOR_MICROS.contains(&micros) {
+            return Err(invalid_cursor());
+        }
         let time = DateTime::from_timestamp_micros(micros).ok_or_else(invalid_cursor)?;
         if !is_plain_id(id) {
             return Err(invalid_cursor());
@@ -258,6 +268,10 @@ mod tests {
         }
         let sql = URL_SAFE_NO_PAD.encode("v1:0:x' OR 1=1 --");
         assert!(Cursor::decode(&sql, "feed").is_err());
+        for micros in [i64::MIN, -210_866_803_200_000_001, 253_402_300_800_000_000] {
+            let ancient = URL_SAFE_NO_PAD.encode(format!("v1.feed:{micros}:abc"));
+            assert!(Cursor::decode(&ancient, "feed").is_err(), "{micros}");
+        }
     }
 
     #[test]

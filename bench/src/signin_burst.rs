@@ -185,6 +185,7 @@ async fn main() -> anyhow::Result<()> {
         session_idle_timeout: Duration::from_secs(7 * 24 * 3600),
         story_lifetime: Duration::from_secs(24 * 3600),
         db_max_connections: 10,
+        db_acquire_timeout: Duration::from_secs(5),
         signin_max_failures: 5,
         signin_max_failures_per_address: 20,
         signups_per_hour: 10,

@@ -8,9 +8,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
+use std::{
+    collections::BTreeMap,
+    hash::{DefaultHasher, Hash, Hasher},
+    sync::atomic::{AtomicUsize, Ordering},
 };
 
 use axum::{
@@ -19,14 +20,14 @@ use axum::{
     http::{Request, StatusCode, header},
 };
 use chrono::{DateTime, Duration, Utc};
-use entity::{image, post, post_like, story, user_follower};
+use entity::{auth_throttle, image, post, post_like, session, story, user, user_follower};
 use http_body_util::BodyExt;
 use instanext_api::{
     app, clock, config::Settings, context::SharedContext, db, http, schema::AppSchema,
 };
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ConnectionTrait, DatabaseConnection, EntityTrait,
+    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryOrder, Statement,
 };
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -49,6 +50,7 @@ pub fn settings() -> Settings {
         session_idle_timeout: std::time::Duration::from_secs(7 * 24 * 3600),
         story_lifetime: std::time::Duration::from_secs(24 * 3600),
         db_max_connections: 5,
+        db_acquire_timeout: std::time::Duration::from_secs(5),
         max_body_bytes: 262_144,
         request_timeout: std::time::Duration::from_secs(30),
         shutdown_timeout: std::time::Duration::from_secs(10),
@@ -106,16 +108,53 @@ impl TestDatabase {
 
     /// Opens a pool on this database, as the server would.
     pub async fn connect(&self, max_connections: u32) -> DatabaseConnection {
+        self.connect_with(max_connections, std::time::Duration::from_secs(5))
+            .await
+    }
+
+    /// Opens a pool whose requests wait at most `acquire_timeout` for a
+    /// connection.
+    pub async fn connect_with(
+        &self,
+        max_connections: u32,
+        acquire_timeout: std::time::Duration,
+    ) -> DatabaseConnection {
         match &self.schema {
             Some(schema) => {
                 let mut options = sea_orm::ConnectOptions::new(&self.url);
                 options
                     .max_connections(max_connections)
+                    .acquire_timeout(acquire_timeout)
                     .sqlx_logging(false)
                     .set_schema_search_path(schema.clone());
                 sea_orm::Database::connect(options).await.unwrap()
             }
-            None => db::connect(&self.url, max_connections).await.unwrap(),
+            None => db::connect(&self.url, max_connections, acquire_timeout)
+                .await
+                .unwrap(),
+        }
+    }
+
+    /// The URL a separate server process uses for this database: on
+    /// PostgreSQL, `base` (this database's server, or a proxy in front of it)
+    /// with the test's schema as the search path.
+    pub fn url_for(&self, base: &str) -> String {
+        match &self.schema {
+            Some(schema) => {
+                let separator = if base.contains('?') { '&' } else { '?' };
+                format!("{base}{separator}options[search_path]={schema}")
+            }
+            None => base.to_owned(),
+        }
+    }
+
+    /// The same database reached at `url` instead, such as through a proxy;
+    /// the handle does not own it.
+    pub fn through(&self, url: String) -> Self {
+        Self {
+            url,
+            schema: self.schema.clone(),
+            _dir: None,
         }
     }
 
@@ -150,7 +189,6 @@ pub struct TestApp {
     pub app: SharedContext,
     pub schema: AppSchema,
     pub router: Router,
-    statements: Arc<AtomicUsize>,
     addresses: AtomicUsize,
 }
 
@@ -160,16 +198,16 @@ impl TestApp {
     }
 
     pub async fn with_settings(settings: Settings) -> Self {
-        instanext_api::telemetry::init_with("warn");
-        let database = TestDatabase::new().await;
-        let mut db = database.connect(settings.db_max_connections).await;
-        db::migrate(&db).await.unwrap();
+        Self::with_database(settings, TestDatabase::new().await).await
+    }
 
-        let statements = Arc::new(AtomicUsize::new(0));
-        let counter = statements.clone();
-        db.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
+    /// The server on `database`, which may be reached through a proxy.
+    pub async fn with_database(settings: Settings, database: TestDatabase) -> Self {
+        instanext_api::telemetry::init_with("warn");
+        let db = database
+            .connect_with(settings.db_max_connections, settings.db_acquire_timeout)
+            .await;
+        db::migrate(&db).await.unwrap();
 
         let secret = settings.jwt_secret.clone().unwrap();
         let (app, schema) = app::build(settings, db, secret.as_bytes()).await.unwrap();
@@ -181,7 +219,6 @@ impl TestApp {
             app,
             schema,
             router,
-            statements,
             addresses: AtomicUsize::new(1),
         }
     }
@@ -200,7 +237,6 @@ impl TestApp {
             app,
             schema,
             router,
-            statements: Arc::new(AtomicUsize::new(0)),
             addresses: AtomicUsize::new(1_000_000),
         }
     }
@@ -338,9 +374,10 @@ impl TestApp {
         .await
     }
 
-    /// How many SQL statements the server's pool has run so far.
+    /// How many SQL statements the server's pool has run so far, as
+    /// `GET /metrics` reports them.
     pub fn statements(&self) -> usize {
-        self.statements.load(Ordering::SeqCst)
+        self.app.metrics.statements() as usize
     }
 
     /// Makes `follower` follow `followed`, behind the API's back.
@@ -451,4 +488,98 @@ pub fn error_code(response: &Value) -> Option<&str> {
 /// A time `minutes` before now.
 pub fn minutes_ago(minutes: i64) -> DateTime<Utc> {
     clock::now() - Duration::minutes(minutes)
+}
+
+/// Every row of every table, summed up as a count and a hash per table, so
+/// that a test can show that a request changed nothing at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fingerprint(BTreeMap<&'static str, (usize, u64)>);
+
+/// The table of failed sign-in and sign-up attempts. Refused attempts are
+/// meant to be counted there, so a refused `signUp`, `signIn`,
+/// `changePassword` or `deleteAccount` may change it.
+pub const ATTEMPTS_TABLE: &str = "auth_throttles";
+
+impl Fingerprint {
+    pub async fn of(db: &DatabaseConnection) -> Self {
+        let (users, posts, stories, images, follows, likes, sessions, attempts, count) = tokio::join!(
+            user::Entity::find().order_by_asc(user::Column::Id).all(db),
+            post::Entity::find().order_by_asc(post::Column::Id).all(db),
+            story::Entity::find()
+                .order_by_asc(story::Column::Id)
+                .all(db),
+            image::Entity::find()
+                .order_by_asc(image::Column::Id)
+                .all(db),
+            user_follower::Entity::find()
+                .order_by_asc(user_follower::Column::UserId)
+                .order_by_asc(user_follower::Column::FollowerId)
+                .all(db),
+            post_like::Entity::find()
+                .order_by_asc(post_like::Column::UserId)
+                .order_by_asc(post_like::Column::PostId)
+                .all(db),
+            session::Entity::find()
+                .order_by_asc(session::Column::Id)
+                .all(db),
+            auth_throttle::Entity::find()
+                .order_by_asc(auth_throttle::Column::Key)
+                .all(db),
+            table_count(db),
+        );
+        let tables = BTreeMap::from([
+            ("users", digest(users.unwrap())),
+            ("posts", digest(posts.unwrap())),
+            ("stories", digest(stories.unwrap())),
+            ("images", digest(images.unwrap())),
+            ("user_followers", digest(follows.unwrap())),
+            ("post_likes", digest(likes.unwrap())),
+            ("sessions", digest(sessions.unwrap())),
+            (ATTEMPTS_TABLE, digest(attempts.unwrap())),
+        ]);
+        // A table added by a later migration must be added above, or a write
+        // to it would go unseen (the migrations' own table aside).
+        assert_eq!(
+            count,
+            tables.len() + 1,
+            "the fingerprint does not cover every table"
+        );
+        Self(tables)
+    }
+
+    /// The tables whose rows differ from those of `earlier`.
+    pub fn changed_since(&self, earlier: &Self) -> Vec<&'static str> {
+        self.0
+            .iter()
+            .filter(|(table, summary)| earlier.0.get(*table) != Some(*summary))
+            .map(|(table, _)| *table)
+            .collect()
+    }
+}
+
+fn digest<M: std::fmt::Debug>(rows: Vec<M>) -> (usize, u64) {
+    let mut hasher = DefaultHasher::new();
+    for row in &rows {
+        format!("{row:?}").hash(&mut hasher);
+    }
+    (rows.len(), hasher.finish())
+}
+
+async fn table_count(db: &DatabaseConnection) -> usize {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Sqlite => {
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        }
+        _ => {
+            "SELECT count(*) FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        }
+    };
+    let row = db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap() as usize
 }

@@ -292,7 +292,7 @@ impl AuthMutation {
         let new_password =
             Password::parse(&new_password).map_err(|err| err.for_field("newPassword"))?;
         let app = app(ctx);
-        let user = confirm_password(app, &viewer, &current_password).await?;
+        let user = confirm_password(app, &viewer, &current_password, "currentPassword").await?;
 
         let hash = app.passwords.hash(new_password.as_str()).await?;
         repo::set_password(&app.db, &user.id, hash).await?;
@@ -312,7 +312,7 @@ impl AuthMutation {
     ) -> AppResult<bool> {
         let viewer = require_viewer(ctx).await?;
         let app = app(ctx);
-        let user = confirm_password(app, &viewer, &password).await?;
+        let user = confirm_password(app, &viewer, &password, "password").await?;
 
         repo::delete_account(&app.db, &user.id).await?;
 
@@ -339,12 +339,14 @@ async fn verify_password(
     app.passwords.verify(password, hash).await
 }
 
-/// The viewer's account, once `password` is confirmed to be its password.
-/// Wrong guesses count towards the account's attempt limit.
+/// The viewer's account, once `password` (the argument `field`) is confirmed
+/// to be its password. Wrong guesses count towards the account's attempt
+/// limit.
 async fn confirm_password(
     app: &AppContext,
     viewer: &Viewer,
     password: &str,
+    field: &'static str,
 ) -> AppResult<user::Model> {
     let user = repo::find_by_id(&app.db, &viewer.user_id)
         .await?
@@ -358,10 +360,7 @@ async fn confirm_password(
             Policy::account(app.settings.signin_max_failures),
         )
         .await?;
-        return Err(AppError::bad_input(
-            "currentPassword",
-            "the password is not right",
-        ));
+        return Err(AppError::bad_input(field, "the password is not right"));
     }
     Ok(user)
 }

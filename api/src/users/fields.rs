@@ -16,6 +16,12 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> AppResult<Self> {
+        // Checked before lower-casing, which turns a few non-ASCII letters
+        // (the Kelvin sign) into ASCII ones; the validator alone would take
+        // an internationalised domain.
+        if !raw.trim().is_ascii() {
+            return Err(AppError::bad_input("email", "enter a valid email address"));
+        }
         let email = Self::normalize(raw);
         if email.len() > 254 || !email.validate_email() {
             return Err(AppError::bad_input("email", "enter a valid email address"));
@@ -23,9 +29,10 @@ impl Email {
         Ok(Self(email))
     }
 
-    /// The form emails are stored and compared in.
+    /// The form emails are stored and compared in. Only ASCII letters are
+    /// folded, so that no other character can turn into one of them.
     pub fn normalize(raw: &str) -> String {
-        raw.trim().to_lowercase()
+        raw.trim().to_ascii_lowercase()
     }
 
     pub fn as_str(&self) -> &str {
@@ -120,13 +127,15 @@ pub struct Description(String);
 
 impl Description {
     pub fn parse(raw: &str) -> AppResult<Self> {
-        if raw.chars().count() > MAX_DESCRIPTION_CHARS {
+        // The limit is on what is kept, as for captions.
+        let description = raw.trim();
+        if description.chars().count() > MAX_DESCRIPTION_CHARS {
             return Err(AppError::bad_input(
                 "description",
                 format!("a description can be at most {MAX_DESCRIPTION_CHARS} characters"),
             ));
         }
-        Ok(Self(raw.trim().to_owned()))
+        Ok(Self(description.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -143,6 +152,17 @@ mod tests {
         let email = Email::parse("  Ada@Example.COM ").map(|e| e.as_str().to_owned());
         assert_eq!(email.ok().as_deref(), Some("ada@example.com"));
         assert!(Email::parse("not-an-email").is_err());
+        for outside_ascii in ["ada@exämple.com", "\u{212a}elvin@example.com"] {
+            assert!(Email::parse(outside_ascii).is_err(), "{outside_ascii}");
+        }
+    }
+
+    #[test]
+    fn descriptions_are_measured_once_trimmed() {
+        let padded = format!("  {}\n", "é".repeat(MAX_DESCRIPTION_CHARS));
+        let kept = Description::parse(&padded).map(|d| d.as_str().chars().count());
+        assert_eq!(kept.ok(), Some(MAX_DESCRIPTION_CHARS));
+        assert!(Description::parse(&"é".repeat(MAX_DESCRIPTION_CHARS + 1)).is_err());
     }
 
     #[test]

@@ -25,20 +25,22 @@ pub struct Needle(String);
 
 impl Needle {
     pub fn parse(raw: &str) -> AppResult<Self> {
-        let needle = raw.trim().to_lowercase();
-        if needle.is_empty() {
+        let text = raw.trim();
+        if text.is_empty() {
             return Err(AppError::bad_input(
                 "query",
                 "the search text must not be blank",
             ));
         }
-        if needle.chars().count() > MAX_QUERY_CHARS {
+        // Counted as sent: lower-casing can lengthen text ('İ' becomes two
+        // characters).
+        if text.chars().count() > MAX_QUERY_CHARS {
             return Err(AppError::bad_input(
                 "query",
                 format!("the search text can be at most {MAX_QUERY_CHARS} characters"),
             ));
         }
-        Ok(Self(needle))
+        Ok(Self(text.to_lowercase()))
     }
 
     /// The needle with LIKE's wildcards escaped.
@@ -184,5 +186,6 @@ mod tests {
     fn blank_needles_are_refused() {
         assert!(Needle::parse("   ").is_err());
         assert!(Needle::parse(&"a".repeat(65)).is_err());
+        assert!(Needle::parse(&"\u{130}".repeat(64)).is_ok());
     }
 }

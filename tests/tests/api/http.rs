@@ -37,6 +37,30 @@ async fn health_reports_whether_the_database_answers() {
 }
 
 #[tokio::test]
+async fn metrics_count_the_sql_statements_the_server_runs() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    let statements = || async {
+        let request = Request::get("/metrics").body(Body::empty()).unwrap();
+        let (status, body) = app.send(request).await;
+        assert_eq!(status, StatusCode::OK);
+        let text = String::from_utf8(body).unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix("instanext_db_statements_total "))
+            .unwrap_or_else(|| panic!("no statement counter in {text}"))
+            .parse::<usize>()
+            .unwrap()
+    };
+
+    let before = statements().await;
+    app.ok("{ me { username } }", json!({}), Some(&ada.token))
+        .await;
+    let after = statements().await;
+
+    assert!(after > before, "{before} then {after}");
+}
+
+#[tokio::test]
 async fn internal_failures_reach_the_client_as_a_bare_internal_error() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;

@@ -6,13 +6,18 @@
 
 mod auth;
 mod cookies;
+mod durability;
+mod faults;
 mod feed;
+mod fuzz;
 mod guard;
 mod http;
 mod http_spec;
+mod instances;
 mod limits;
 mod plans;
 mod posts;
+mod process;
 mod profiles;
 mod schema;
 mod search;
@@ -23,3 +28,4 @@ mod social;
 mod startup;
 mod stories;
 mod throttling;
+mod unicode;
