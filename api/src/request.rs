@@ -2,7 +2,7 @@
 //! which client, and a fresh set of batching loaders.
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
-use std::net::IpAddr;
+use std::{net::IpAddr, time::Duration};
 
 use axum::http::{HeaderMap, header::USER_AGENT};
 
@@ -81,5 +81,10 @@ pub fn prepare(
 }
 
 fn cached<L: Send + Sync + 'static>(loader: L) -> Cached<L> {
-    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+    // No batching delay: list resolvers hand a whole page of keys to
+    // `load_many` at once (see `posts::prefetch`), and keys that sibling
+    // resolvers ask for in the same poll still join one batch, since the load
+    // runs in a task spawned after them. A delay would only add its length to
+    // every request.
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(Duration::ZERO)
 }

@@ -30,6 +30,8 @@ mod floor;
 mod report;
 #[path = "load/server.rs"]
 mod server;
+#[path = "load/shapes.rs"]
+mod shapes;
 #[path = "load/wrk.rs"]
 mod wrk;
 
@@ -112,8 +114,13 @@ struct Args {
     )]
     workloads: Vec<Workload>,
     /// How many pages of 20 the deep feed workload skips.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 25)]
     feed_depth: u32,
+    /// Depths, in pages of 20, at which the shapes of the feed's page query
+    /// are compared through the driver (0 is the first page); none skips the
+    /// comparison.
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_value = "0,1,25")]
+    shape_depths: Vec<u32>,
     /// Also write the report to this file.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -303,6 +310,16 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
+    let mut depths = args.shape_depths.clone();
+    depths.sort_unstable();
+    depths.dedup();
+    let shapes = if depths.is_empty() {
+        String::new()
+    } else {
+        eprintln!("comparing the shapes of the feed's page query");
+        shapes::compare(&url, &generated.viewer_ids, &depths, args.duration).await?
+    };
+
     let ratios = ratios(&args, &sections, &floor);
     let feed_sql = captured
         .first()
@@ -376,6 +393,7 @@ async fn main() -> anyhow::Result<()> {
         ratios,
         feed_sql,
         plans,
+        shapes,
     };
     let markdown = report.markdown();
     print!("{markdown}");

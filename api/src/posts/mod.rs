@@ -224,9 +224,7 @@ impl PostQuery {
         let page = page_request(ctx, "feed", first, after)?;
         let viewer = require_viewer(ctx).await?;
 
-        let rows = repo::following_query(&viewer.user_id, &page)
-            .all(&app(ctx).db)
-            .await?;
+        let rows = repo::following_page(&app(ctx).db, &viewer.user_id, &page).await?;
 
         connection_of(ctx, &page, rows).await
     }

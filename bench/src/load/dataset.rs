@@ -105,6 +105,8 @@ impl Preset {
 pub struct Generated {
     /// Emails of the viewers, who follow [`VIEWER_FOLLOWS`] authors each.
     pub viewer_emails: Vec<String>,
+    /// The viewers' user ids, in the same order.
+    pub viewer_ids: Vec<String>,
     /// Usernames the profile workload visits: the busiest authors and others.
     pub profiles: Vec<String>,
     /// Posts the like workload likes and unlikes.
@@ -321,6 +323,7 @@ pub async fn generate(
 
     Ok(Generated {
         viewer_emails: viewers.iter().map(|&index| email(index)).collect(),
+        viewer_ids: viewers.iter().map(|&index| user_id(index)).collect(),
         profiles,
         like_targets,
         elapsed: started.elapsed(),

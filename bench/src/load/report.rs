@@ -35,6 +35,8 @@ pub struct Report {
     pub feed_sql: Vec<String>,
     /// The database's plan of the feed's page query, first page and deep.
     pub plans: Vec<(String, Vec<String>)>,
+    /// The comparison of the feed query's shapes, in Markdown.
+    pub shapes: String,
 }
 
 /// The processor, memory and OS, from /proc and /etc/os-release.
@@ -194,6 +196,7 @@ impl Report {
         for (label, lines) in &self.plans {
             let _ = writeln!(out, "{label}:\n\n```text\n{}\n```\n", lines.join("\n"));
         }
+        out.push_str(&self.shapes);
         out
     }
 }

@@ -107,6 +107,53 @@ async fn pages_cover_the_feed_once_each_with_ties_broken_by_id() {
 }
 
 #[tokio::test]
+async fn pages_merge_many_authors_of_uneven_activity_in_order() {
+    let app = TestApp::new().await;
+    let viewer = app.sign_up("viewer").await;
+    let stranger = app.sign_up("stranger").await;
+    let mut authors = vec![viewer.clone()];
+    for name in ["busy", "quiet", "silent", "steady", "late"] {
+        let author = app.sign_up(name).await;
+        app.follow(&viewer, &author).await;
+        authors.push(author);
+    }
+    // One author writes most posts, one writes a single post, one none; many
+    // posts share a time across authors, so that only ids order them.
+    let counts = [3, 17, 1, 0, 6, 4];
+    let shared = minutes_ago(42);
+    let mut expected = Vec::new();
+    for (author, &count) in authors.iter().zip(&counts) {
+        for i in 0..count {
+            let at = if i % 4 == 1 {
+                shared
+            } else {
+                minutes_ago((i * 7 + author.username.len() as i64) % 90)
+            };
+            expected.push((at, app.post(author, at, 1).await));
+        }
+    }
+    for i in 0..5 {
+        app.post(&stranger, minutes_ago(i * 11), 1).await;
+    }
+    expected.sort_by(|a, b| b.cmp(a));
+    let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+
+    for size in [1, 4, 7, 50] {
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = feed(&app, &viewer, Some(size), after.as_deref()).await;
+            seen.extend(ids(&page));
+            if page["pageInfo"]["hasNextPage"] == false {
+                break;
+            }
+            after = Some(page["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(seen, expected, "pages of {size}");
+    }
+}
+
+#[tokio::test]
 async fn page_size_is_capped_at_fifty() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;

@@ -15,7 +15,11 @@ use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement, TransactionTrai
 
 /// The plan of `query` with sequential scans disabled, one line per row.
 async fn plan(app: &TestApp, query: impl QueryTrait) -> String {
-    let statement = query.build(DbBackend::Postgres);
+    plan_of(app, query.build(DbBackend::Postgres)).await
+}
+
+/// The plan of `statement` with sequential scans disabled, one line per row.
+async fn plan_of(app: &TestApp, statement: Statement) -> String {
     let txn = app.db.begin().await.unwrap();
     txn.execute_unprepared("SET LOCAL enable_seqscan = off")
         .await
@@ -57,7 +61,11 @@ async fn every_list_query_is_served_by_an_index() {
         let lists = [
             (
                 "home feed",
-                plan(&app, repo::following_query("u1", page)).await,
+                plan_of(
+                    &app,
+                    repo::following_statement(DbBackend::Postgres, "u1", page),
+                )
+                .await,
             ),
             (
                 "profile grid",
@@ -82,5 +90,61 @@ async fn every_list_query_is_served_by_an_index() {
     for (run, after) in [(Run::Prefix, None), (Run::Rest, Some("lea"))] {
         let plan = plan(&app, run_query(&needle, run, after, 21)).await;
         assert_indexed("user search", &plan);
+    }
+}
+
+/// The plan of `statement` as the database would run it: `EXPLAIN QUERY PLAN`
+/// on SQLite, `EXPLAIN` on PostgreSQL, one line per step.
+async fn natural_plan(app: &TestApp, statement: Statement) -> String {
+    let prefix = if app.database.is_postgres() {
+        "EXPLAIN"
+    } else {
+        "EXPLAIN QUERY PLAN"
+    };
+    let explain = Statement {
+        sql: format!("{prefix} {}", statement.sql),
+        ..statement
+    };
+    let column = if app.database.is_postgres() { 0 } else { 3 };
+    app.db
+        .query_all_raw(explain)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(column).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn the_home_feed_reads_at_most_a_page_from_each_authors_index() {
+    let app = TestApp::new().await;
+    let backend = app.db.get_database_backend();
+    let first = PageRequest::new("feed", Some(20), None, 50).unwrap();
+    let later = PageRequest {
+        list: "feed",
+        first: 20,
+        after: Some(Cursor::new(minutes_ago(5), "abc")),
+    };
+
+    for page in [&first, &later] {
+        let statement = repo::following_statement(backend, "u1", page);
+        let plan = natural_plan(&app, statement).await;
+
+        // The per-author reads go through the (author, time, id) index, and
+        // the global time index, which would mean skipping everyone else's
+        // posts, is never walked.
+        assert!(plan.contains("idx_posts_user_created"), "{plan}");
+        assert!(!plan.contains("idx_posts_created"), "{plan}");
+        if app.database.is_postgres() {
+            assert!(plan.contains("Limit"), "{plan}");
+        } else {
+            let full_scans: Vec<&str> = plan
+                .lines()
+                .filter(|line| line.starts_with("SCAN") && line.contains("posts"))
+                .collect();
+            assert!(full_scans.is_empty(), "{plan}");
+            assert!(plan.contains("CORRELATED LIST SUBQUERY"), "{plan}");
+        }
     }
 }
