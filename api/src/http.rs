@@ -127,11 +127,12 @@ pub fn router(app: SharedContext, schema: AppSchema) -> Router {
     with_guards(routes, &settings)
 }
 
-/// Wraps `routes` in what every request passes through, outermost last:
-/// CORS, the request timeout, the panic guard, the request id and the log line.
+/// Wraps `routes` in what every request passes through, outermost last: the
+/// request timeout, the panic guard, the early refusal of large bodies, CORS,
+/// the request id and the log line. Every answer, refusals included, thus
+/// carries a request id and CORS headers and gets its log line.
 pub fn with_guards(routes: Router, settings: &Settings) -> Router {
     routes
-        .layer(cors(settings))
         // TODO: time out connections that never finish sending their headers
         // (axum's server has no header timeout); bodies are covered here.
         .layer(TimeoutLayer::with_status_code(
@@ -140,6 +141,11 @@ pub fn with_guards(routes: Router, settings: &Settings) -> Router {
         ))
         .layer(middleware::map_response(code_bare_errors))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(
+            settings.max_body_bytes,
+            refuse_large_bodies,
+        ))
+        .layer(cors(settings))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             // One span per request, named by the matched route; never the query
@@ -171,17 +177,13 @@ pub fn with_guards(routes: Router, settings: &Settings) -> Router {
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(middleware::from_fn_with_state(
-            settings.max_body_bytes,
-            screen_request,
-        ))
+        .layer(middleware::from_fn(screen_request_id))
 }
 
-/// Refuses a body declared too large before reading any of it, and drops a
-/// client's request id that is too long or odd to log.
-async fn screen_request(
+/// Refuses a body declared too large before reading any of it.
+async fn refuse_large_bodies(
     State(limit): State<usize>,
-    mut request: Request<Body>,
+    request: Request<Body>,
     next: middleware::Next,
 ) -> Response {
     let declared = request
@@ -196,6 +198,12 @@ async fn screen_request(
             "the request body is too large",
         );
     }
+    next.run(request).await
+}
+
+/// Drops a client's request id that is too long or odd to log, so that a new
+/// one is made.
+async fn screen_request_id(mut request: Request<Body>, next: middleware::Next) -> Response {
     let plain = |id: &str| {
         !id.is_empty()
             && id.len() <= 64
@@ -417,6 +425,11 @@ async fn graphql_get(
         Ok(request) => request,
         Err(message) => return request_error(StatusCode::BAD_REQUEST, media, message),
     };
+    // The session cookie authenticates JSON POSTs only: any page can make a
+    // browser send a GET, with its cookies, to another site. A GET runs as
+    // its bearer token says, or anonymously.
+    let mut headers = headers;
+    headers.remove(header::COOKIE);
     if is_mutation(&request, &state).await {
         let mut response = request_error(
             StatusCode::METHOD_NOT_ALLOWED,

@@ -12,7 +12,7 @@ use entity::{
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder, Select, TransactionTrait,
     sea_query::Query,
 };
 
@@ -305,12 +305,17 @@ async fn live_stories(
     viewer_id: &str,
     since: DateTime<Utc>,
 ) -> AppResult<Vec<story::Model>> {
+    Ok(live_stories_query(viewer_id, since).all(db).await?)
+}
+
+/// The query of [`live_stories`].
+pub fn live_stories_query(viewer_id: &str, since: DateTime<Utc>) -> Select<story::Entity> {
     let followed = Query::select()
         .column(user_follower::Column::UserId)
         .from(user_follower::Entity)
         .and_where(user_follower::Column::FollowerId.eq(viewer_id))
         .to_owned();
-    Ok(story::Entity::find()
+    story::Entity::find()
         .filter(
             Condition::any()
                 .add(story::Column::UserId.in_subquery(followed))
@@ -319,6 +324,4 @@ async fn live_stories(
         .filter(story::Column::CreatedAt.gt(since))
         .order_by_asc(story::Column::CreatedAt)
         .order_by_asc(story::Column::Id)
-        .all(db)
-        .await?)
 }

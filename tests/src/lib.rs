@@ -291,7 +291,9 @@ impl TestApp {
     /// sign-ups stay inside the per-address limits (documentation range).
     pub fn fresh_address(&self) -> String {
         let n = self.addresses.fetch_add(1, Ordering::SeqCst);
-        format!("2001:db8::{n:x}")
+        // Each in a /64 network of its own, as per-address limits count
+        // IPv6 clients by network.
+        format!("2001:db8:{n:x}::1")
     }
 
     /// Creates an account through `signUp` and returns it signed in.

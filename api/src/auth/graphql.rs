@@ -5,6 +5,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{session as session_row, user};
+use std::net::{IpAddr, Ipv6Addr};
 
 use crate::{
     auth::{
@@ -88,11 +89,18 @@ fn client(ctx: &Context<'_>) -> ClientInfo {
     ctx.data_opt::<ClientInfo>().cloned().unwrap_or_default()
 }
 
-/// The attempt-limit key of the client's address.
+/// The attempt-limit key of the client's address. An IPv6 client commonly
+/// holds a whole /64 network and could pick a fresh address for every guess,
+/// so IPv6 addresses count by their /64 network.
 fn address_key(kind: &str, client: &ClientInfo) -> String {
-    let address = client
-        .ip
-        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let address = match client.ip {
+        None => "unknown".to_owned(),
+        Some(IpAddr::V4(ip)) => ip.to_string(),
+        Some(IpAddr::V6(ip)) => {
+            let network = u128::from(ip) & !(u128::from(u64::MAX));
+            format!("{}/64", Ipv6Addr::from(network))
+        }
+    };
     throttle::key(kind, &address)
 }
 
@@ -131,7 +139,7 @@ impl AuthMutation {
         let app = app(ctx);
         let key = address_key("signup:address", &client(ctx));
         throttle::check(&app.db, &[&key]).await?;
-        throttle::fail(
+        throttle::attempt(
             &app.db,
             &key,
             Policy::sign_ups(app.settings.signups_per_hour),
@@ -177,6 +185,11 @@ impl AuthMutation {
         let account_key = throttle::key("signin:account", &email);
         let address_key = address_key("signin:address", &client(ctx));
         throttle::check(&app.db, &[&account_key, &address_key]).await?;
+        let settings = &app.settings;
+        let account_policy = Policy::account(settings.signin_max_failures);
+        let address_policy = Policy::address(settings.signin_max_failures_per_address);
+        throttle::attempt(&app.db, &account_key, account_policy).await?;
+        throttle::attempt(&app.db, &address_key, address_policy).await?;
 
         // An empty email must not match anything, and must cost a full check.
         let user = if email.is_empty() {
@@ -189,22 +202,10 @@ impl AuthMutation {
         match user {
             Some(user) if matches => {
                 throttle::clear(&app.db, &account_key).await?;
+                throttle::forgive(&app.db, &address_key, address_policy).await?;
                 start_session(ctx, app, user, cookie).await
             }
             _ => {
-                let settings = &app.settings;
-                throttle::fail(
-                    &app.db,
-                    &account_key,
-                    Policy::account(settings.signin_max_failures),
-                )
-                .await?;
-                throttle::fail(
-                    &app.db,
-                    &address_key,
-                    Policy::address(settings.signin_max_failures_per_address),
-                )
-                .await?;
                 tracing::debug!("sign-in refused");
                 Err(AppError::Unauthenticated(BAD_CREDENTIALS))
             }
@@ -352,16 +353,13 @@ async fn confirm_password(
         .await?
         .ok_or_else(|| AppError::internal("the viewer's account is missing", &viewer.user_id))?;
     let key = throttle::key("signin:account", &user.email);
+    let policy = Policy::account(app.settings.signin_max_failures);
     throttle::check(&app.db, &[&key]).await?;
+    throttle::attempt(&app.db, &key, policy).await?;
     if !verify_password(app, Some(&user), password).await? {
-        throttle::fail(
-            &app.db,
-            &key,
-            Policy::account(app.settings.signin_max_failures),
-        )
-        .await?;
         return Err(AppError::bad_input(field, "the password is not right"));
     }
+    throttle::forgive(&app.db, &key, policy).await?;
     Ok(user)
 }
 

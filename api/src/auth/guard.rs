@@ -44,8 +44,8 @@ impl RequestAuth {
     /// Reads `Authorization: Bearer <token>`, or else the session cookie. Any
     /// other shape of the header is remembered as malformed and fails
     /// authentication, never the request. A cookie counts only when the
-    /// request's `Origin` is one of `allowed_origins`; requests that execute
-    /// are JSON POSTs, which a cross-site form cannot send.
+    /// request's `Origin` is one of `allowed_origins`; the HTTP layer passes
+    /// it on for JSON POSTs only, which a cross-site form cannot send.
     pub fn from_headers(headers: &HeaderMap, allowed_origins: &[String]) -> Self {
         let credential = match headers.get(AUTHORIZATION) {
             Some(value) => value

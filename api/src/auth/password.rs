@@ -70,14 +70,64 @@ impl Passwords {
             .map_err(|err| AppError::internal("cannot hash a password", err))
     }
 
-    /// Whether `password` matches `hash`; `None` checks against the dummy hash
-    /// and is always false. A malformed stored hash is a mismatch, not an error.
+    /// Whether `password` matches `hash`. A missing or malformed stored hash
+    /// is a mismatch, not an error, found after a full check against the
+    /// dummy hash, so that it takes as long as a wrong password.
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> AppResult<bool> {
         let password = password.to_owned();
-        let known = hash.is_some();
-        let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
+        let (hash, known) = self.hash_to_check(hash);
+        let hash = hash.to_owned();
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let matches = self.run(move || bcrypt::verify(password, &hash)).await?;
         Ok(known && matches.unwrap_or(false))
+    }
+
+    /// The hash a check runs against, and whether it is the stored one: a
+    /// malformed hash would make bcrypt give up at once, with no hashing.
+    fn hash_to_check<'a>(&'a self, stored: Option<&'a str>) -> (&'a str, bool) {
+        match stored {
+            Some(hash) if hash.parse::<bcrypt::HashParts>().is_ok() => (hash, true),
+            _ => (&self.dummy_hash, false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_and_missing_hashes_are_checked_against_the_dummy() {
+        let passwords = Passwords::new(4, Some(1)).expect("hashing at cost 4");
+        let good = bcrypt::hash("a long passphrase", 4).expect("hashing at cost 4");
+
+        assert_eq!(passwords.hash_to_check(Some(&good)), (good.as_str(), true));
+        for broken in ["", "not a hash", "$2b$04$short", &good[..59]] {
+            let (hash, known) = passwords.hash_to_check(Some(broken));
+            assert_eq!((hash, known), (passwords.dummy_hash.as_str(), false));
+        }
+        assert_eq!(
+            passwords.hash_to_check(None),
+            (passwords.dummy_hash.as_str(), false)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_broken_hash_never_matches() {
+        let passwords = Passwords::new(4, Some(1)).expect("hashing at cost 4");
+        let dummy = passwords.dummy_hash.clone();
+        assert!(
+            !passwords
+                .verify("secret", Some("garbage"))
+                .await
+                .expect("a check")
+        );
+        assert!(!passwords.verify("secret", None).await.expect("a check"));
+        assert!(
+            !passwords
+                .verify("secret", Some(&dummy[..59]))
+                .await
+                .expect("a check")
+        );
     }
 }

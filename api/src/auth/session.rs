@@ -10,7 +10,7 @@ use entity::{auth_throttle, session};
 use rand::RngCore;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, sea_query::Expr,
+    QueryOrder, Select, sea_query::Expr,
 };
 
 use crate::{
@@ -135,13 +135,16 @@ pub async fn renew(
 
 /// The live sessions of `user_id`, most recently used first.
 pub async fn list(db: &impl ConnectionTrait, user_id: &str) -> AppResult<Vec<session::Model>> {
-    Ok(session::Entity::find()
+    Ok(list_query(user_id, clock::now()).all(db).await?)
+}
+
+/// The query of [`list`], for sessions live at `now`.
+pub fn list_query(user_id: &str, now: DateTime<Utc>) -> Select<session::Entity> {
+    session::Entity::find()
         .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::Expires.gt(clock::now()))
+        .filter(session::Column::Expires.gt(now))
         .order_by_desc(session::Column::LastUsedAt)
         .order_by_desc(session::Column::Id)
-        .all(db)
-        .await?)
 }
 
 /// Ends a session; its token is rejected from then on.

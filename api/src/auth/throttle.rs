@@ -100,8 +100,28 @@ fn retry_after(now: DateTime<Utc>, until: DateTime<Utc>) -> u64 {
     millis.div_ceil(1000).max(1)
 }
 
-/// Counts a failure of `key` and blocks it once it reaches the limit.
-pub async fn fail(db: &impl ConnectionTrait, key: &str, policy: Policy) -> AppResult<()> {
+/// Counts an attempt of `key` before any password is checked, and refuses it
+/// with `RATE_LIMITED` when it is beyond the limit.
+///
+/// Counting first, in one atomic statement, is what holds the limit under
+/// concurrency: requests racing past [`check`] together each get their own
+/// count back, so no more than `policy.limit` of them reach bcrypt in a
+/// window. An attempt that then succeeds is taken back with [`clear`] or
+/// [`forgive`].
+pub async fn attempt(db: &impl ConnectionTrait, key: &str, policy: Policy) -> AppResult<()> {
+    let failures = count(db, key, policy).await?;
+    if failures > policy.limit {
+        tracing::debug!("attempt refused by the attempt limit");
+        return Err(AppError::RateLimited {
+            retry_after_secs: policy.block_for(failures).num_seconds().max(1) as u64,
+        });
+    }
+    Ok(())
+}
+
+/// Counts a failure of `key`, blocks it once it reaches the limit, and returns
+/// the count.
+async fn count(db: &impl ConnectionTrait, key: &str, policy: Policy) -> AppResult<i32> {
     use sea_orm::sea_query::ExprTrait;
 
     let now = clock::now();
@@ -142,6 +162,32 @@ pub async fn fail(db: &impl ConnectionTrait, key: &str, policy: Policy) -> AppRe
             .exec(db)
             .await?;
     }
+    Ok(failures)
+}
+
+/// Takes back one attempt of `key` that succeeded, lifting a block that only
+/// this attempt had brought on. For keys shared by many people, such as a
+/// client address, where one success must not wipe out others' failures.
+pub async fn forgive(db: &impl ConnectionTrait, key: &str, policy: Policy) -> AppResult<()> {
+    use sea_orm::sea_query::ExprTrait;
+
+    // Both expressions read the count as it was before this update.
+    let failures = Expr::col(Column::Failures);
+    auth_throttle::Entity::update_many()
+        .col_expr(Column::Failures, failures.clone().sub(1))
+        .col_expr(
+            Column::BlockedUntil,
+            Expr::case(
+                failures.clone().lte(policy.limit),
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .finally(Expr::col(Column::BlockedUntil))
+            .into(),
+        )
+        .filter(Column::Key.eq(key))
+        .filter(Column::Failures.gt(0))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -102,6 +102,17 @@ async fn a_cookie_authenticates_only_json_posts_from_allowed_origins() {
     let (status, form) = with_cookie(&app, &cookie, Some(ALLOWED), "text/plain").await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(error_code(&form), Some("BAD_REQUEST"));
+
+    // Any page can make a browser send a GET with its cookies.
+    let get = Request::get("/graphql?query=%7B%20me%20%7B%20username%20%7D%20%7D")
+        .header(header::ACCEPT, "application/json")
+        .header(header::COOKIE, &cookie)
+        .header(header::ORIGIN, ALLOWED)
+        .body(Body::empty())
+        .unwrap();
+    let (_, body) = app.send(get).await;
+    let refused: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error_code(&refused), Some("UNAUTHENTICATED"), "{refused}");
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 /// Every protected operation, each selecting one protected field.
-const PROTECTED: [&str; 16] = [
+const PROTECTED: [&str; 21] = [
     "{ me { id } }",
     "{ followingPosts { edges { cursor } } }",
     "{ followingStories { user { id } } }",
@@ -30,7 +30,15 @@ const PROTECTED: [&str; 16] = [
     "mutation { followUser(username: \"ada\") { id } }",
     "mutation { unfollowUser(username: \"ada\") { id } }",
     "mutation { updateProfile(input: { description: \"x\" }) { id } }",
+    "{ mySessions { id } }",
+    "mutation { refreshSession { token } }",
+    "mutation { revokeSession(id: \"x\") }",
+    "mutation { changePassword(currentPassword: \"x\", newPassword: \"y\") }",
+    "mutation { deleteAccount(password: \"x\") }",
 ];
+
+/// Root fields that anyone may use.
+const PUBLIC: [&str; 2] = ["signIn", "signUp"];
 
 /// Runs every protected operation with this token and expects each to be
 /// refused with `UNAUTHENTICATED` and no data.
@@ -68,6 +76,35 @@ fn sid_of(token: &str) -> String {
     let payload = token.split('.').nth(1).unwrap();
     let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     claims["sid"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn every_root_field_but_sign_in_and_sign_up_is_in_the_protected_list() {
+    let app = TestApp::new().await;
+    let response = app
+        .gql(
+            "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    let schema = &response["data"]["__schema"];
+
+    for root in ["queryType", "mutationType"] {
+        for field in schema[root]["fields"].as_array().unwrap() {
+            let name = field["name"].as_str().unwrap();
+            if PUBLIC.contains(&name) {
+                continue;
+            }
+            let selected = PROTECTED.iter().any(|query| {
+                let body = query.trim_start_matches("mutation").trim_start();
+                let field = body.trim_start_matches('{').trim_start();
+                let rest = field.strip_prefix(name).unwrap_or("x");
+                !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+            });
+            assert!(selected, "{name} is missing from PROTECTED");
+        }
+    }
 }
 
 #[tokio::test]

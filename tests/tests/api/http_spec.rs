@@ -520,6 +520,7 @@ async fn a_body_declared_too_large_is_refused_before_it_is_read() {
     let request = Request::post("/graphql")
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::CONTENT_LENGTH, "300000")
+        .header(header::ORIGIN, "https://app.example.com")
         .body(Body::from_stream(never))
         .unwrap();
 
@@ -532,6 +533,13 @@ async fn a_body_declared_too_large_is_refused_before_it_is_read() {
 
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_code(&reply.body), Some("BAD_REQUEST"));
+    // Refused early, yet answered like any other request: with an id to
+    // quote, and readable by the browser app that sent it.
+    assert!(reply.headers.contains_key("x-request-id"));
+    assert_eq!(
+        reply.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://app.example.com"
+    );
 }
 
 #[tokio::test]

@@ -5,9 +5,11 @@
 //! SQLite these tests return early; PostgreSQL is the production database.
 
 use instanext_api::{
+    auth::session,
     follows,
     pagination::{Cursor, PageRequest},
     posts::repo,
+    stories::live_stories_query,
     users::search::{Needle, Run, run_query},
 };
 use instanext_tests::{TestApp, minutes_ago};
@@ -85,6 +87,16 @@ async fn every_list_query_is_served_by_an_index() {
             assert_indexed(name, &plan);
         }
     }
+
+    let since = minutes_ago(24 * 60);
+    assert_indexed(
+        "story tray",
+        &plan(&app, live_stories_query("u1", since)).await,
+    );
+    assert_indexed(
+        "sessions",
+        &plan(&app, session::list_query("u1", minutes_ago(0))).await,
+    );
 
     let needle = Needle::parse("lea").unwrap();
     for (run, after) in [(Run::Prefix, None), (Run::Rest, Some("lea"))] {

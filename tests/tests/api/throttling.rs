@@ -187,3 +187,71 @@ async fn limits_hold_across_server_instances() {
 
     assert_eq!(error_code(&blocked), Some("RATE_LIMITED"));
 }
+
+#[tokio::test]
+async fn concurrent_guesses_cannot_slip_past_the_account_limit() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    let before = app.app.passwords.verifications();
+
+    let guesses = (0..20).map(|i| {
+        let address = app.fresh_address();
+        let app = &app;
+        let email = ada.email.clone();
+        async move { sign_in_from(app, &address, &email, &format!("guess {i}")).await }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+
+    let codes: Vec<_> = answers.iter().map(error_code).collect();
+    let checked = codes
+        .iter()
+        .filter(|code| **code == Some("UNAUTHENTICATED"))
+        .count();
+    let limited = codes
+        .iter()
+        .filter(|code| **code == Some("RATE_LIMITED"))
+        .count();
+    assert_eq!((checked, limited), (5, 15), "{codes:?}");
+    assert_eq!(app.app.passwords.verifications() - before, 5);
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_counted_by_their_network() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    // Twenty addresses, one guess each, all in 2001:db8:bad::/64.
+    for i in 0..20 {
+        let address = format!("2001:db8:bad:0:{:x}::{:x}", i + 1, i * 7 + 3);
+        let response =
+            sign_in_from(&app, &address, &format!("victim{i}@example.com"), "guess").await;
+        assert_eq!(error_code(&response), Some("UNAUTHENTICATED"));
+    }
+
+    let same_network = sign_in_from(&app, "2001:db8:bad::ffff", &ada.email, PASSWORD).await;
+    let next_network = sign_in_from(&app, "2001:db8:bad:1::1", &ada.email, PASSWORD).await;
+
+    assert_eq!(
+        error_code(&same_network),
+        Some("RATE_LIMITED"),
+        "{same_network}"
+    );
+    assert!(next_network["data"]["signIn"].is_object(), "{next_network}");
+}
+
+#[tokio::test]
+async fn a_success_at_an_address_does_not_wipe_out_its_failures() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    let address = "198.51.100.7";
+    for i in 0..19 {
+        sign_in_from(&app, address, &format!("victim{i}@example.com"), "guess").await;
+    }
+
+    let success = sign_in_from(&app, address, &ada.email, PASSWORD).await;
+    let guess = sign_in_from(&app, address, "victim@example.com", "guess").await;
+    let refused = sign_in_from(&app, address, &ada.email, PASSWORD).await;
+
+    assert!(success["data"]["signIn"].is_object(), "{success}");
+    assert_eq!(error_code(&guess), Some("UNAUTHENTICATED"));
+    assert_eq!(error_code(&refused), Some("RATE_LIMITED"), "{refused}");
+}
