@@ -73,7 +73,7 @@ pub struct Settings {
           value_parser = clap::value_parser!(i32).range(1..=100_000))]
     pub signin_max_failures_per_address: i32,
 
-    /// Sign-ups allowed from one client address per hour.
+    /// Well-formed sign-up attempts allowed from one client address per hour.
     #[arg(long, env = "SIGNUPS_PER_HOUR", default_value_t = 10, global = true,
           value_parser = clap::value_parser!(i32).range(1..=100_000))]
     pub signups_per_hour: i32,

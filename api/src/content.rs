@@ -58,6 +58,13 @@ impl PictureUrl {
         {
             return Err(invalid());
         }
+        // Every viewer sees a picture's URL: it must not carry a password.
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(AppError::bad_input(
+                field,
+                "a picture URL must not hold a user name or password",
+            ));
+        }
         // Stored as sent: the parser only judges it, since its normal form
         // (escapes, punycode) could be longer or differ from what was meant.
         Ok(Self(raw.to_owned()))

@@ -117,7 +117,12 @@ pub fn router(app: SharedContext, schema: AppSchema) -> Router {
     let settings = app.settings.clone();
     let state = HttpState { app, schema };
     let routes = Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route(
+            "/graphql",
+            get(graphql_get)
+                .post(graphql_post)
+                .layer(middleware::map_response(vary_on_accept)),
+        )
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
@@ -276,20 +281,16 @@ fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
 /// values, the GraphQL type winning ties; `None` when it accepts neither. No
 /// `Accept` header means JSON.
 fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
-    let Some(accept) = headers
-        .get(header::ACCEPT)
-        .and_then(|value| value.to_str().ok())
-    else {
-        return Some(JSON);
+    negotiate_with_quality(headers).map(|(_, media)| media)
+}
+
+/// The JSON media type to answer in, with the quality the client gave it.
+fn negotiate_with_quality(headers: &HeaderMap) -> Option<(f32, &'static str)> {
+    let Some(accept) = accept(headers) else {
+        return Some((1.0, JSON));
     };
     let mut best: Option<(f32, &'static str)> = None;
-    for range in accept.split(',') {
-        let mut parts = range.split(';');
-        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-        let quality = parts
-            .filter_map(|param| param.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
+    for (media, quality) in media_ranges(accept) {
         let offer = match media.as_str() {
             GRAPHQL_RESPONSE => GRAPHQL_RESPONSE,
             JSON | "application/*" | "*/*" => JSON,
@@ -308,15 +309,49 @@ fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
             best = Some((quality, offer));
         }
     }
-    best.map(|(_, media)| media)
+    best
 }
 
-/// Whether the client is a browser asking for a page.
-fn wants_html(headers: &HeaderMap) -> bool {
+fn accept(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// The media ranges of an `Accept` header, lower-cased, with their quality.
+fn media_ranges(accept: &str) -> impl Iterator<Item = (String, f32)> + '_ {
+    accept.split(',').map(|range| {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|param| param.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        (media, quality)
+    })
+}
+
+/// Every answer of `/graphql` depends on `Accept` (GraphiQL or JSON, and
+/// which JSON), refusals included, so caches must keep them apart.
+async fn vary_on_accept(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept"));
+    response
+}
+
+/// Whether the client is a browser asking for a page: it names `text/html`
+/// and values it at least as much as any JSON it accepts.
+fn wants_html(headers: &HeaderMap) -> bool {
+    let Some(accept) = accept(headers) else {
+        return false;
+    };
+    let html = media_ranges(accept)
+        .filter(|(media, _)| media == "text/html")
+        .map(|(_, quality)| quality)
+        .fold(0.0_f32, f32::max);
+    let json = negotiate_with_quality(headers).map_or(0.0, |(quality, _)| quality);
+    html > 0.0 && html >= json
 }
 
 /// An error that stops a request before GraphQL runs it, in GraphQL's shape.
@@ -562,6 +597,9 @@ fn build_request(
     Ok(request)
 }
 
+/// The most errors one response carries.
+const MAX_ERRORS: usize = 20;
+
 /// Runs the request and answers in `media`.
 async fn execute(
     state: &HttpState,
@@ -572,9 +610,6 @@ async fn execute(
 ) -> Response {
     let settings = &state.app.settings;
     let span = Span::current();
-    if let Some(name) = &request.operation_name {
-        span.record("operation", name.as_str());
-    }
     let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
@@ -585,13 +620,18 @@ async fn execute(
         ClientInfo::new(headers, peer, settings.trust_forwarded_for),
     );
 
-    let response = state.schema.execute(request).await;
+    let mut response = state.schema.execute(request).await;
 
-    let codes: Vec<&str> = response
+    // A hostile document can provoke thousands of validation errors; the
+    // first few say what is wrong as well as all of them would.
+    response.errors.truncate(MAX_ERRORS);
+    let mut codes: Vec<&str> = response
         .errors
         .iter()
         .filter_map(|err| error_code(err))
         .collect();
+    codes.sort_unstable();
+    codes.dedup();
     span.record(
         "outcome",
         if codes.is_empty() {
@@ -628,9 +668,6 @@ async fn execute(
         header::CONTENT_TYPE,
         HeaderValue::from_static(media_value(media)),
     );
-    reply
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("accept"));
     for (name, value) in response.http_headers.iter() {
         reply.headers_mut().append(name, value.clone());
     }

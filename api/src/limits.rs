@@ -102,7 +102,7 @@ impl Extension for RequestLimits {
                 &format!("the variable ${name} is required but was not given"),
             ));
         }
-        if let Some(name) = single_operation_name(document) {
+        if let Some(name) = selected_operation_name(document, operation_name.as_deref()) {
             tracing::Span::current().record("operation", name);
         }
         if document.operations.iter().any(|(_, operation)| {
@@ -171,13 +171,22 @@ fn missing_variable(
         .map(|definition| definition.name.node.to_string())
 }
 
-/// The name of the document's only operation, for the request's log line.
-fn single_operation_name(document: &ExecutableDocument) -> Option<&str> {
-    let mut operations = document.operations.iter();
-    let (name, _) = operations.next()?;
-    match (name, operations.next()) {
-        (Some(name), None) => Some(name.as_str()),
-        _ => None,
+/// The name of the operation the request runs, as the document spells it, for
+/// the request's log line. The client's `operationName` itself is never
+/// logged: it could be any text.
+fn selected_operation_name<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a str> {
+    let mut names = document.operations.iter().map(|(name, _)| name);
+    match operation_name {
+        Some(wanted) => names
+            .find_map(|name| name.filter(|name| name.as_str() == wanted))
+            .map(Name::as_str),
+        None => match (names.next(), names.next()) {
+            (Some(Some(name)), None) => Some(name.as_str()),
+            _ => None,
+        },
     }
 }
 

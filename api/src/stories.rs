@@ -283,7 +283,8 @@ async fn create(
     Ok(model)
 }
 
-/// Deletes a story with its picture, in one transaction.
+/// Deletes a story with its picture, in one transaction; a story already
+/// gone (deleted by a racing request) is `NOT_FOUND`.
 async fn delete(db: &DatabaseConnection, id: &str) -> AppResult<()> {
     let txn = db.begin().await?;
     image::Entity::delete_many()
@@ -291,9 +292,12 @@ async fn delete(db: &DatabaseConnection, id: &str) -> AppResult<()> {
         .filter(image::Column::AssociatedId.eq(id))
         .exec(&txn)
         .await?;
-    story::Entity::delete_by_id(id.to_owned())
+    let deleted = story::Entity::delete_by_id(id.to_owned())
         .exec(&txn)
         .await?;
+    if deleted.rows_affected == 0 {
+        return Err(AppError::NotFound("there is no story with this id".into()));
+    }
     txn.commit().await?;
     Ok(())
 }

@@ -137,6 +137,14 @@ impl AuthMutation {
         #[graphql(desc = "The new account's details.")] input: SignUpInput,
     ) -> AppResult<AuthPayload> {
         let app = app(ctx);
+        let email = Email::parse(&input.email)?;
+        let username = Username::parse(&input.username)?;
+        let password = Password::parse(&input.password)?;
+        let description = Description::parse(&input.description)?;
+
+        // Input that is refused as malformed tells nothing and costs nothing,
+        // so only well-formed attempts count. They count whether they succeed
+        // or not: a `CONFLICT` tells whether an email is registered.
         let key = address_key("signup:address", &client(ctx));
         throttle::check(&app.db, &[&key]).await?;
         throttle::attempt(
@@ -145,11 +153,6 @@ impl AuthMutation {
             Policy::sign_ups(app.settings.signups_per_hour),
         )
         .await?;
-
-        let email = Email::parse(&input.email)?;
-        let username = Username::parse(&input.username)?;
-        let password = Password::parse(&input.password)?;
-        let description = Description::parse(&input.description)?;
 
         let password_hash = app.passwords.hash(password.as_str()).await?;
         let account = NewAccount {

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::auth_throttle::{self, Column};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, StatementBuilder,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, StatementBuilder,
     sea_query::{Expr, OnConflict, Query},
 };
 use sha2::{Digest, Sha256};
@@ -58,6 +58,25 @@ impl Policy {
         }
     }
 
+    /// The end of the block of a key whose failures, `count`, this update
+    /// sets, as an SQL expression: none below the limit, then one that
+    /// doubles with each failure up to the cap.
+    fn blocked_until(&self, count: Expr, now: DateTime<Utc>) -> Expr {
+        use sea_orm::sea_query::ExprTrait;
+
+        let none = Expr::value(Option::<DateTime<Utc>>::None);
+        let mut case = Expr::case(count.clone().lt(self.limit), none);
+        let mut failures = self.limit;
+        while self.block_for(failures) < self.max_block && failures < self.limit + 20 {
+            case = case.case(
+                count.clone().eq(failures),
+                Expr::value(now + self.block_for(failures)),
+            );
+            failures += 1;
+        }
+        case.finally(Expr::value(now + self.max_block)).into()
+    }
+
     /// How long a key with `failures` failures is blocked.
     fn block_for(&self, failures: i32) -> Duration {
         let doublings = (failures - self.limit).clamp(0, 20) as u32;
@@ -101,68 +120,61 @@ fn retry_after(now: DateTime<Utc>, until: DateTime<Utc>) -> u64 {
 }
 
 /// Counts an attempt of `key` before any password is checked, and refuses it
-/// with `RATE_LIMITED` when it is beyond the limit.
+/// with `RATE_LIMITED` while the key is blocked.
 ///
-/// Counting first, in one atomic statement, is what holds the limit under
-/// concurrency: requests racing past [`check`] together each get their own
-/// count back, so no more than `policy.limit` of them reach bcrypt in a
-/// window. An attempt that then succeeds is taken back with [`clear`] or
-/// [`forgive`].
+/// The attempt is claimed in one atomic statement that counts it and, at the
+/// limit, blocks the key, but only where the key is not blocked already. So
+/// requests racing past [`check`] together cannot all slip through: once the
+/// limit is reached, the claim of every other attempt finds the key blocked.
+/// When a block has run out, exactly one attempt is let through; if it fails
+/// too, the next block is twice as long. An attempt that then succeeds is
+/// taken back with [`clear`] or [`forgive`].
 pub async fn attempt(db: &impl ConnectionTrait, key: &str, policy: Policy) -> AppResult<()> {
-    let failures = count(db, key, policy).await?;
-    if failures > policy.limit {
-        tracing::debug!("attempt refused by the attempt limit");
-        return Err(AppError::RateLimited {
-            retry_after_secs: policy.block_for(failures).num_seconds().max(1) as u64,
-        });
-    }
-    Ok(())
-}
-
-/// Counts a failure of `key`, blocks it once it reaches the limit, and returns
-/// the count.
-async fn count(db: &impl ConnectionTrait, key: &str, policy: Policy) -> AppResult<i32> {
     use sea_orm::sea_query::ExprTrait;
 
     let now = clock::now();
-    let window_start = now - policy.window;
-    let table = auth_throttle::Entity;
+    let backend = db.get_database_backend();
 
-    // One statement counts atomically, restarting the count when the last
-    // failure is older than the window.
-    let upsert = Query::insert()
-        .into_table(table)
+    // A key seen for the first time needs a row to claim.
+    let insert = Query::insert()
+        .into_table(auth_throttle::Entity)
         .columns([Column::Key, Column::Failures, Column::LastFailure])
-        .values_panic([key.into(), 1.into(), now.into()])
-        .on_conflict(
-            OnConflict::column(Column::Key)
-                .value(
-                    Column::Failures,
-                    Expr::case(Expr::col((table, Column::LastFailure)).lt(window_start), 1)
-                        .finally(Expr::col((table, Column::Failures)).add(1)),
-                )
-                .value(Column::LastFailure, now)
-                .to_owned(),
+        .values_panic([key.into(), 0.into(), now.into()])
+        .on_conflict(OnConflict::column(Column::Key).do_nothing().to_owned())
+        .to_owned();
+    db.execute_raw(StatementBuilder::build(&insert, &backend))
+        .await?;
+
+    // Both expressions read the row as it was before this update; the count
+    // starts again when the last failure is older than the window.
+    let count: Expr = Expr::case(Expr::col(Column::LastFailure).lt(now - policy.window), 1)
+        .finally(Expr::col(Column::Failures).add(1))
+        .into();
+    let claim = Query::update()
+        .table(auth_throttle::Entity)
+        .value(Column::Failures, count.clone())
+        .value(Column::LastFailure, now)
+        .value(Column::BlockedUntil, policy.blocked_until(count, now))
+        .and_where(Column::Key.eq(key))
+        .cond_where(
+            Condition::any()
+                .add(Column::BlockedUntil.is_null())
+                .add(Column::BlockedUntil.lte(now)),
         )
         .returning_col(Column::Failures)
         .to_owned();
-    let row = db
-        .query_one_raw(StatementBuilder::build(&upsert, &db.get_database_backend()))
+    let claimed = db
+        .query_one_raw(StatementBuilder::build(&claim, &backend))
         .await?;
-    let failures: i32 = row
-        .map(|row| row.try_get_by_index(0))
-        .transpose()?
-        .unwrap_or(1);
-
-    if failures >= policy.limit {
-        let until = now + policy.block_for(failures);
-        auth_throttle::Entity::update_many()
-            .col_expr(Column::BlockedUntil, Expr::value(until))
-            .filter(Column::Key.eq(key))
-            .exec(db)
-            .await?;
+    if claimed.is_some() {
+        return Ok(());
     }
-    Ok(failures)
+
+    // Blocked: by an attempt that raced this one, or since before `check`.
+    check(db, &[key]).await?;
+    Err(AppError::RateLimited {
+        retry_after_secs: 1,
+    })
 }
 
 /// Takes back one attempt of `key` that succeeded, lifting a block that only

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use crate::{
     clock,
-    error::AppResult,
+    error::{AppError, AppResult},
     pagination::{Cursor, PageRequest},
 };
 
@@ -213,7 +213,9 @@ pub async fn create(
     Ok(model)
 }
 
-/// Deletes a post with its pictures and likes, in one transaction.
+/// Deletes a post with its pictures and likes, in one transaction. A post
+/// that is already gone, deleted by a request that raced this one, is
+/// `NOT_FOUND`, so that only one of them reports the deletion.
 pub async fn delete(db: &DatabaseConnection, id: &str) -> AppResult<()> {
     let txn = db.begin().await?;
     image::Entity::delete_many()
@@ -225,7 +227,10 @@ pub async fn delete(db: &DatabaseConnection, id: &str) -> AppResult<()> {
         .filter(post_like::Column::PostId.eq(id))
         .exec(&txn)
         .await?;
-    post::Entity::delete_by_id(id.to_owned()).exec(&txn).await?;
+    let deleted = post::Entity::delete_by_id(id.to_owned()).exec(&txn).await?;
+    if deleted.rows_affected == 0 {
+        return Err(AppError::NotFound("there is no post with this id".into()));
+    }
     txn.commit().await?;
     Ok(())
 }

@@ -4,9 +4,11 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
+use http_body_util::BodyExt;
 use instanext_tests::{TestApp, error_code};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
+use tower::ServiceExt;
 
 #[tokio::test]
 async fn a_browser_gets_graphiql_at_the_endpoint() {
@@ -16,11 +18,42 @@ async fn a_browser_gets_graphiql_at_the_endpoint() {
         .body(Body::empty())
         .unwrap();
 
-    let (status, body) = app.send(request).await;
+    let response = app.router.clone().oneshot(request).await.unwrap();
 
-    assert_eq!(status, StatusCode::OK);
-    let html = String::from_utf8(body).unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let vary: Vec<_> = response.headers().get_all(header::VARY).iter().collect();
+    assert!(vary.iter().any(|value| *value == "accept"), "{vary:?}");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let html = String::from_utf8(body.to_vec()).unwrap();
     assert!(html.to_lowercase().contains("graphiql"), "{html}");
+}
+
+#[tokio::test]
+async fn html_is_served_only_when_valued_at_least_as_much_as_json() {
+    let app = TestApp::new().await;
+    let get = |accept: &str| {
+        Request::get("/graphql?query=%7B__typename%7D")
+            .header(header::ACCEPT, accept)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+    for (accept, html) in [
+        (browser, true),
+        ("text/html;q=0.1, application/json", false),
+        ("application/json, text/html;q=0.9", false),
+        ("text/html, application/json;q=0.5", true),
+    ] {
+        let (status, body) = app.send(get(accept)).await;
+        assert_eq!(status, StatusCode::OK, "{accept}");
+        let body = String::from_utf8(body).unwrap();
+        assert_eq!(
+            body.to_lowercase().contains("<html"),
+            html,
+            "{accept}: {body}"
+        );
+    }
 }
 
 #[tokio::test]

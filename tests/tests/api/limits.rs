@@ -189,3 +189,19 @@ async fn parse_errors_do_not_echo_huge_documents() {
         "{response}"
     );
 }
+
+#[tokio::test]
+async fn a_document_full_of_mistakes_gets_a_bounded_list_of_errors() {
+    let app = TestApp::new().await;
+    let arguments: Vec<String> = (0..500).map(|i| format!("a{i}: 1")).collect();
+    let query = format!(
+        "{{ user(username: \"x\" {}) {{ id }} }}",
+        arguments.join(" ")
+    );
+
+    let response = app.gql(&query, json!({}), None).await;
+
+    let errors = response["errors"].as_array().unwrap();
+    assert!((1..=20).contains(&errors.len()), "{}", errors.len());
+    assert_eq!(error_code(&response), Some("GRAPHQL_VALIDATION_FAILED"));
+}

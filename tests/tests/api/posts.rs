@@ -79,6 +79,7 @@ async fn create_post_refuses_bad_input_and_stores_nothing() {
         json!({ "caption": "one bad", "images": pictures(&[(good, 0), ("ftp://x.example/a", 1)]) }),
         json!({ "caption": "same place", "images": pictures(&[(good, 1), (good, 1)]) }),
         json!({ "caption": "x".repeat(2201), "images": pictures(&[(good, 0)]) }),
+        json!({ "caption": "credentials", "images": pictures(&[("https://me:pw@img.example.com/a.jpg", 0)]) }),
     ];
 
     for input in cases {
@@ -237,6 +238,28 @@ async fn only_the_author_deletes_a_post_and_its_pictures_and_likes_go_with_it() 
         .gql(delete, json!({ "id": post }), Some(&ada.token))
         .await;
     assert_eq!(error_code(&again), Some("NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn concurrent_deletes_of_one_post_report_it_deleted_once() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    let post = app.post(&ada, minutes_ago(1), 2).await;
+    let delete = "mutation($id: ID!) { deletePost(id: $id) }";
+
+    let answers = futures_util::future::join_all(
+        (0..6).map(|_| app.gql(delete, json!({ "id": post }), Some(&ada.token))),
+    )
+    .await;
+
+    let deleted = answers
+        .iter()
+        .filter(|answer| answer["data"]["deletePost"] == true)
+        .count();
+    let codes: Vec<_> = answers.iter().filter_map(error_code).collect();
+    assert_eq!(deleted, 1, "{answers:?}");
+    assert!(codes.iter().all(|code| *code == "NOT_FOUND"), "{codes:?}");
+    assert_eq!(counts(&app).await, (0, 0));
 }
 
 #[tokio::test]

@@ -255,3 +255,46 @@ async fn a_success_at_an_address_does_not_wipe_out_its_failures() {
     assert_eq!(error_code(&guess), Some("UNAUTHENTICATED"));
     assert_eq!(error_code(&refused), Some("RATE_LIMITED"), "{refused}");
 }
+
+#[tokio::test]
+async fn when_a_block_ends_the_right_password_signs_in() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    for _ in 0..5 {
+        sign_in_from(&app, &app.fresh_address(), &ada.email, "wrong guess").await;
+    }
+    let blocked = sign_in_from(&app, &app.fresh_address(), &ada.email, PASSWORD).await;
+    assert_eq!(error_code(&blocked), Some("RATE_LIMITED"));
+
+    expire_blocks(&app).await;
+    let after = sign_in_from(&app, &app.fresh_address(), &ada.email, PASSWORD).await;
+
+    assert!(after["data"]["signIn"].is_object(), "{after}");
+}
+
+#[tokio::test]
+async fn when_a_block_ends_one_attempt_is_let_through() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    for _ in 0..5 {
+        sign_in_from(&app, &app.fresh_address(), &ada.email, "wrong guess").await;
+    }
+    expire_blocks(&app).await;
+    let before = app.app.passwords.verifications();
+
+    let guesses = (0..8).map(|i| {
+        let address = app.fresh_address();
+        let app = &app;
+        let email = ada.email.clone();
+        async move { sign_in_from(app, &address, &email, &format!("guess {i}")).await }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+
+    let codes: Vec<_> = answers.iter().map(error_code).collect();
+    let checked = codes
+        .iter()
+        .filter(|code| **code == Some("UNAUTHENTICATED"))
+        .count();
+    assert_eq!(checked, 1, "{codes:?}");
+    assert_eq!(app.app.passwords.verifications() - before, 1);
+}
