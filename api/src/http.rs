@@ -31,7 +31,14 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::get,
 };
+use hyper::{body::Incoming, server::conn::http1};
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+    service::TowerToHyperService,
+};
 use migration::{Migrator, MigratorTrait};
+use tower::ServiceExt;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     cors::{AllowOrigin, CorsLayer},
@@ -56,6 +63,11 @@ const JSON: &str = "application/json";
 /// Serves `app` on `listener` until `shutdown` resolves; then stops accepting
 /// connections and gives requests in flight the shutdown timeout to finish.
 /// Expired sessions are purged every hour meanwhile.
+///
+/// A connection must deliver each request's headers within the request
+/// timeout, also while it idles between requests, or it is closed: a client
+/// that opens connections and never finishes a request cannot hold them.
+/// (The timeout layer covers the rest of a request, body included.)
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: SharedContext,
@@ -63,26 +75,47 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let purge = tokio::spawn(purge_expired(app.clone()));
-    let grace = app.settings.shutdown_timeout;
-    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(
-        listener,
-        router(app, schema).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = signalled.send(());
-    });
-    let deadline = async move {
-        if on_signal.await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
+    let settings = app.settings.clone();
+    let router = router(app, schema);
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors, say: wait for some to be freed.
+                    tracing::warn!(error = %err, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let service = router
+            .clone()
+            .map_request(move |request: Request<Incoming>| {
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(settings.request_timeout)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "a connection ended with an error");
+            }
+        });
+    }
+
+    drop(listener);
     let outcome = tokio::select! {
-        result = server => result.map_err(anyhow::Error::from),
-        () = deadline => {
+        () = connections.shutdown() => Ok(()),
+        () = tokio::time::sleep(settings.shutdown_timeout) => {
             tracing::warn!("requests still running at the shutdown timeout were cut off");
             Ok(())
         }
@@ -138,8 +171,7 @@ pub fn router(app: SharedContext, schema: AppSchema) -> Router {
 /// carries a request id and CORS headers and gets its log line.
 pub fn with_guards(routes: Router, settings: &Settings) -> Router {
     routes
-        // TODO: time out connections that never finish sending their headers
-        // (axum's server has no header timeout); bodies are covered here.
+        // Headers are timed by the connection (see `serve`), the rest here.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             settings.request_timeout,

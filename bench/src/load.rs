@@ -497,12 +497,14 @@ fn prepare(
         ),
         Workload::SignIn => (
             format!("signIn at bcrypt cost {}", dataset::BCRYPT_COST),
-            "The viewers sign in with the right password, each request from its own \
-             `X-Forwarded-For` address. bcrypt dominates: the server hashes at most \
-             `BCRYPT_CONCURRENCY` (half the processors) at a time."
-                .to_owned(),
+            format!(
+                "{} accounts sign in in turn with the right password, each request from its own \
+                 `X-Forwarded-For` address. bcrypt dominates: the server hashes at most \
+                 `BCRYPT_CONCURRENCY` (half the processors) at a time.",
+                generated.signer_emails.len()
+            ),
             generated
-                .viewer_emails
+                .signer_emails
                 .iter()
                 .map(|email| Prepared {
                     token: None,

@@ -37,6 +37,8 @@ pub const VIEWERS: usize = 8;
 pub const VIEWER_FOLLOWS: usize = 50;
 /// How many profiles the profile workload visits in turn.
 const PROFILES: usize = 40;
+/// How many accounts the sign-in workload signs in as, in turn.
+pub const SIGNERS: usize = 256;
 /// How many posts the like workload likes and unlikes in turn.
 const LIKE_TARGETS: usize = 100;
 
@@ -107,6 +109,10 @@ pub struct Generated {
     pub viewer_emails: Vec<String>,
     /// The viewers' user ids, in the same order.
     pub viewer_ids: Vec<String>,
+    /// Emails of the [`SIGNERS`] accounts the sign-in workload signs in as,
+    /// so that at most a few sign-ins for one account are in flight at once,
+    /// as with real people, rather than tripping the per-account limit.
+    pub signer_emails: Vec<String>,
     /// Usernames the profile workload visits: the busiest authors and others.
     pub profiles: Vec<String>,
     /// Posts the like workload likes and unlikes.
@@ -324,6 +330,9 @@ pub async fn generate(
     Ok(Generated {
         viewer_emails: viewers.iter().map(|&index| email(index)).collect(),
         viewer_ids: viewers.iter().map(|&index| user_id(index)).collect(),
+        signer_emails: (0..SIGNERS.min(users / 4))
+            .map(|n| email(users / 4 + n))
+            .collect(),
         profiles,
         like_targets,
         elapsed: started.elapsed(),

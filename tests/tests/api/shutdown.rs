@@ -90,3 +90,36 @@ async fn shutdown_stops_waiting_after_the_timeout() {
         "a stuck request does not hold the server"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_never_finishes_its_headers_is_closed() {
+    let mut settings = instanext_tests::settings();
+    settings.request_timeout = Duration::from_millis(500);
+    let app = TestApp::with_settings(settings).await;
+    let (address, _trigger, _server) = start(&app).await;
+
+    let mut slow = TcpStream::connect(address).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n")
+        .await
+        .unwrap();
+    let idle = TcpStream::connect(address).await.unwrap();
+
+    // The server hangs up on both: a read sees the end of the stream.
+    for (name, mut stream) in [("half-sent headers", slow), ("no request", idle)] {
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest))
+            .await
+            .unwrap_or_else(|_| panic!("{name}: the connection is still open"));
+        assert!(closed.is_ok(), "{name}: {closed:?}");
+    }
+
+    // Others are served meanwhile.
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
