@@ -146,7 +146,6 @@ impl AuthMutation {
         // so only well-formed attempts count. They count whether they succeed
         // or not: a `CONFLICT` tells whether an email is registered.
         let key = address_key("signup:address", &client(ctx));
-        throttle::check(&app.db, &[&key]).await?;
         throttle::attempt(
             &app.db,
             &key,
@@ -187,6 +186,7 @@ impl AuthMutation {
         let email = Email::normalize(&email);
         let account_key = throttle::key("signin:account", &email);
         let address_key = address_key("signin:address", &client(ctx));
+        // Both keys first, so that a blocked address costs the account nothing.
         throttle::check(&app.db, &[&account_key, &address_key]).await?;
         let settings = &app.settings;
         let account_policy = Policy::account(settings.signin_max_failures);
@@ -357,7 +357,6 @@ async fn confirm_password(
         .ok_or_else(|| AppError::internal("the viewer's account is missing", &viewer.user_id))?;
     let key = throttle::key("signin:account", &user.email);
     let policy = Policy::account(app.settings.signin_max_failures);
-    throttle::check(&app.db, &[&key]).await?;
     throttle::attempt(&app.db, &key, policy).await?;
     if !verify_password(app, Some(&user), password).await? {
         return Err(AppError::bad_input(field, "the password is not right"));

@@ -28,7 +28,7 @@ where
 }
 
 /// Orders posts newest first and cuts the page.
-fn page_of(mut query: Select<post::Entity>, page: &PageRequest) -> Select<post::Entity> {
+pub fn page_of(mut query: Select<post::Entity>, page: &PageRequest) -> Select<post::Entity> {
     if let Some(cursor) = &page.after {
         query = query.filter(older_than(
             post::Column::CreatedAt,

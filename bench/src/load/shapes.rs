@@ -23,7 +23,7 @@ use instanext_api::{
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Statement, sea_query::Query,
+    QueryTrait, Statement, sea_query::Query,
 };
 use std::fmt::Write;
 
@@ -39,23 +39,12 @@ fn plain(db: &DatabaseConnection, viewer_id: &str, page: &PageRequest) -> Statem
         .from(user_follower::Entity)
         .and_where(user_follower::Column::FollowerId.eq(viewer_id))
         .to_owned();
-    let mut query = post::Entity::find().filter(
+    let query = post::Entity::find().filter(
         Condition::any()
             .add(post::Column::UserId.in_subquery(followed))
             .add(post::Column::UserId.eq(viewer_id)),
     );
-    if let Some(cursor) = &page.after {
-        query = query.filter(repo::older_than(
-            post::Column::CreatedAt,
-            post::Column::Id,
-            cursor,
-        ));
-    }
-    query
-        .order_by_desc(post::Column::CreatedAt)
-        .order_by_desc(post::Column::Id)
-        .limit(page.limit())
-        .build(db.get_database_backend())
+    repo::page_of(query, page).build(db.get_database_backend())
 }
 
 /// The server's shape of one feed page.

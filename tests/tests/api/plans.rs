@@ -22,18 +22,33 @@ async fn plan(app: &TestApp, query: impl QueryTrait) -> String {
 
 /// The plan of `statement` with sequential scans disabled, one line per row.
 async fn plan_of(app: &TestApp, statement: Statement) -> String {
+    explain(app, statement, true).await
+}
+
+/// The plan of `statement`, one line per step: `EXPLAIN` on PostgreSQL,
+/// there with sequential scans disabled when `no_seq_scan`, and
+/// `EXPLAIN QUERY PLAN` on SQLite.
+async fn explain(app: &TestApp, statement: Statement, no_seq_scan: bool) -> String {
+    let postgres = app.database.is_postgres();
+    let (prefix, column) = if postgres {
+        ("EXPLAIN", 0)
+    } else {
+        ("EXPLAIN QUERY PLAN", 3)
+    };
     let txn = app.db.begin().await.unwrap();
-    txn.execute_unprepared("SET LOCAL enable_seqscan = off")
-        .await
-        .unwrap();
+    if postgres && no_seq_scan {
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+            .await
+            .unwrap();
+    }
     let explain = Statement {
-        sql: format!("EXPLAIN {}", statement.sql),
+        sql: format!("{prefix} {}", statement.sql),
         ..statement
     };
     let rows = txn.query_all_raw(explain).await.unwrap();
     txn.rollback().await.unwrap();
     rows.iter()
-        .map(|row| row.try_get_by_index::<String>(0).unwrap())
+        .map(|row| row.try_get_by_index::<String>(column).unwrap())
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -105,29 +120,6 @@ async fn every_list_query_is_served_by_an_index() {
     }
 }
 
-/// The plan of `statement` as the database would run it: `EXPLAIN QUERY PLAN`
-/// on SQLite, `EXPLAIN` on PostgreSQL, one line per step.
-async fn natural_plan(app: &TestApp, statement: Statement) -> String {
-    let prefix = if app.database.is_postgres() {
-        "EXPLAIN"
-    } else {
-        "EXPLAIN QUERY PLAN"
-    };
-    let explain = Statement {
-        sql: format!("{prefix} {}", statement.sql),
-        ..statement
-    };
-    let column = if app.database.is_postgres() { 0 } else { 3 };
-    app.db
-        .query_all_raw(explain)
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.try_get_by_index::<String>(column).unwrap())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[tokio::test]
 async fn the_home_feed_reads_at_most_a_page_from_each_authors_index() {
     let app = TestApp::new().await;
@@ -141,7 +133,7 @@ async fn the_home_feed_reads_at_most_a_page_from_each_authors_index() {
 
     for page in [&first, &later] {
         let statement = repo::following_statement(backend, "u1", page);
-        let plan = natural_plan(&app, statement).await;
+        let plan = explain(&app, statement, false).await;
 
         // The per-author reads go through the (author, time, id) index, and
         // the global time index, which would mean skipping everyone else's

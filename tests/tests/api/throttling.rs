@@ -27,6 +27,24 @@ fn retry_after(response: &Value) -> u64 {
         .unwrap()
 }
 
+/// Sends `n` wrong guesses for `email` at once, each from its own address;
+/// returns the error code of each answer.
+async fn concurrent_guesses(app: &TestApp, email: &str, n: usize) -> Vec<Option<String>> {
+    let guesses = (0..n).map(|i| {
+        let address = app.fresh_address();
+        async move { sign_in_from(app, &address, email, &format!("guess {i}")).await }
+    });
+    futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|answer| error_code(answer).map(str::to_owned))
+        .collect()
+}
+
+fn count(codes: &[Option<String>], code: &str) -> usize {
+    codes.iter().filter(|c| c.as_deref() == Some(code)).count()
+}
+
 /// Lets every current block run out, as if its time had passed.
 async fn expire_blocks(app: &TestApp) {
     auth_throttle::Entity::update_many()
@@ -194,23 +212,10 @@ async fn concurrent_guesses_cannot_slip_past_the_account_limit() {
     let ada = app.sign_up("ada").await;
     let before = app.app.passwords.verifications();
 
-    let guesses = (0..20).map(|i| {
-        let address = app.fresh_address();
-        let app = &app;
-        let email = ada.email.clone();
-        async move { sign_in_from(app, &address, &email, &format!("guess {i}")).await }
-    });
-    let answers = futures_util::future::join_all(guesses).await;
+    let codes = concurrent_guesses(&app, &ada.email, 20).await;
 
-    let codes: Vec<_> = answers.iter().map(error_code).collect();
-    let checked = codes
-        .iter()
-        .filter(|code| **code == Some("UNAUTHENTICATED"))
-        .count();
-    let limited = codes
-        .iter()
-        .filter(|code| **code == Some("RATE_LIMITED"))
-        .count();
+    let checked = count(&codes, "UNAUTHENTICATED");
+    let limited = count(&codes, "RATE_LIMITED");
     assert_eq!((checked, limited), (5, 15), "{codes:?}");
     assert_eq!(app.app.passwords.verifications() - before, 5);
 }
@@ -282,19 +287,8 @@ async fn when_a_block_ends_one_attempt_is_let_through() {
     expire_blocks(&app).await;
     let before = app.app.passwords.verifications();
 
-    let guesses = (0..8).map(|i| {
-        let address = app.fresh_address();
-        let app = &app;
-        let email = ada.email.clone();
-        async move { sign_in_from(app, &address, &email, &format!("guess {i}")).await }
-    });
-    let answers = futures_util::future::join_all(guesses).await;
+    let codes = concurrent_guesses(&app, &ada.email, 8).await;
 
-    let codes: Vec<_> = answers.iter().map(error_code).collect();
-    let checked = codes
-        .iter()
-        .filter(|code| **code == Some("UNAUTHENTICATED"))
-        .count();
-    assert_eq!(checked, 1, "{codes:?}");
+    assert_eq!(count(&codes, "UNAUTHENTICATED"), 1, "{codes:?}");
     assert_eq!(app.app.passwords.verifications() - before, 1);
 }
