@@ -3,8 +3,10 @@
 //! Starts the server in this process on a fresh SQLite database with demo
 //! data and the production bcrypt cost, then measures the home feed twice with
 //! the same concurrent readers: alone, and while other clients sign in as fast
-//! as they can. bcrypt runs on a bounded blocking pool, so the feed's latency
-//! should barely move. Prints a Markdown table.
+//! as they can, each as a seeded account of its own from an address of its
+//! own, so that no attempt limit refuses them and every sign-in runs bcrypt.
+//! bcrypt runs on a bounded blocking pool, so the feed's latency should barely
+//! move. Prints a Markdown table; exits non-zero if any sign-in was refused.
 //!
 //! `cargo run --release -p instanext-bench --bin signin-burst -- --help`
 
@@ -15,11 +17,13 @@ use std::{
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use entity::user;
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, body::Bytes};
 use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 use instanext_api::{app, config::Settings, http, seed};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -60,10 +64,24 @@ async fn post(
     body: &Value,
     token: Option<&str>,
 ) -> anyhow::Result<Value> {
+    post_from(client, addr, body, token, None).await
+}
+
+/// Posts one operation as sent through a proxy for `forwarded_for`.
+async fn post_from(
+    client: &HttpClient,
+    addr: SocketAddr,
+    body: &Value,
+    token: Option<&str>,
+    forwarded_for: Option<&str>,
+) -> anyhow::Result<Value> {
     let mut request =
         Request::post(format!("http://{addr}/graphql")).header("content-type", "application/json");
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
+    }
+    if let Some(address) = forwarded_for {
+        request = request.header("x-forwarded-for", address);
     }
     let response = client
         .request(request.body(Full::new(Bytes::from(body.to_string())))?)
@@ -80,6 +98,8 @@ struct Phase {
     feed: Histogram<u64>,
     feed_errors: u64,
     sign_ins: u64,
+    /// Sign-in answers without a token: refused, failed or lost.
+    sign_in_errors: u64,
     elapsed: Duration,
 }
 
@@ -87,7 +107,7 @@ async fn run_phase(
     args: &Args,
     addr: SocketAddr,
     token: &str,
-    with_burst: bool,
+    signer_emails: &[String],
 ) -> anyhow::Result<Phase> {
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let deadline = Instant::now() + args.duration;
@@ -113,25 +133,25 @@ async fn run_phase(
     }
 
     let mut signers = Vec::new();
-    if with_burst {
-        for _ in 0..args.signers {
-            let client = client.clone();
-            signers.push(tokio::spawn(async move {
-                let mut count = 0u64;
-                // The demo account signs in with the right password, so no
-                // attempt limit gets in the way.
-                let body = json!({
-                    "query": "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }",
-                    "variables": { "e": seed::DEMO_EMAIL, "p": seed::DEMO_PASSWORD },
-                });
-                while Instant::now() < deadline {
-                    if post(&client, addr, &body, None).await.is_ok() {
-                        count += 1;
-                    }
+    for (index, email) in signer_emails.iter().enumerate() {
+        let client = client.clone();
+        // One account and one address per signer, each signing in with the
+        // right password one request at a time: no attempt limit applies.
+        let address = format!("10.9.{}.{}", index / 250, index % 250 + 1);
+        let body = json!({
+            "query": "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token } }",
+            "variables": { "e": email, "p": seed::DEMO_PASSWORD },
+        });
+        signers.push(tokio::spawn(async move {
+            let (mut count, mut errors) = (0u64, 0u64);
+            while Instant::now() < deadline {
+                match post_from(&client, addr, &body, None, Some(&address)).await {
+                    Ok(answer) if answer["data"]["signIn"]["token"].is_string() => count += 1,
+                    _ => errors += 1,
                 }
-                count
-            }));
-        }
+            }
+            (count, errors)
+        }));
     }
 
     let started = Instant::now();
@@ -142,14 +162,17 @@ async fn run_phase(
         feed_latencies.add(latencies)?;
         feed_errors += errors;
     }
-    let mut sign_ins = 0;
+    let (mut sign_ins, mut sign_in_errors) = (0, 0);
     for signer in signers {
-        sign_ins += signer.await?;
+        let (count, errors) = signer.await?;
+        sign_ins += count;
+        sign_in_errors += errors;
     }
     Ok(Phase {
         feed: feed_latencies,
         feed_errors,
         sign_ins,
+        sign_in_errors,
         elapsed: started.elapsed(),
     })
 }
@@ -158,12 +181,13 @@ fn row(name: &str, phase: &Phase) -> String {
     let ms = |micros: u64| micros as f64 / 1000.0;
     let seconds = phase.elapsed.as_secs_f64();
     format!(
-        "| {name} | {:.0} | {:.2} | {:.2} | {} | {:.1} |",
+        "| {name} | {:.0} | {:.2} | {:.2} | {} | {:.1} | {} |",
         phase.feed.len() as f64 / seconds,
         ms(phase.feed.value_at_quantile(0.5)),
         ms(phase.feed.value_at_quantile(0.99)),
         phase.feed_errors,
         phase.sign_ins as f64 / seconds,
+        phase.sign_in_errors,
     )
 }
 
@@ -189,7 +213,7 @@ async fn main() -> anyhow::Result<()> {
         signin_max_failures: 5,
         signin_max_failures_per_address: 20,
         signups_per_hour: 10,
-        trust_forwarded_for: false,
+        trust_forwarded_for: true,
         allowed_origins: Vec::new(),
         max_body_bytes: 262_144,
         request_timeout: Duration::from_secs(30),
@@ -226,8 +250,24 @@ async fn main() -> anyhow::Result<()> {
         .context("the demo account cannot sign in")?
         .to_owned();
 
-    let alone = run_phase(&args, addr, &token, false).await?;
-    let burst = run_phase(&args, addr, &token, true).await?;
+    // The signers are seeded accounts other than the readers' demo account.
+    let signer_emails: Vec<String> = user::Entity::find()
+        .filter(user::Column::Email.ne(seed::DEMO_EMAIL))
+        .order_by_asc(user::Column::Email)
+        .limit(args.signers as u64)
+        .all(&prepared.app.db)
+        .await?
+        .into_iter()
+        .map(|account| account.email)
+        .collect();
+    anyhow::ensure!(
+        signer_emails.len() == args.signers,
+        "only {} seeded accounts can sign in; ask for fewer --signers",
+        signer_emails.len()
+    );
+
+    let alone = run_phase(&args, addr, &token, &[]).await?;
+    let burst = run_phase(&args, addr, &token, &signer_emails).await?;
 
     let processors = std::thread::available_parallelism().map_or(1, usize::from);
     let concurrency = args
@@ -240,8 +280,10 @@ async fn main() -> anyhow::Result<()> {
         args.readers, args.duration, args.bcrypt_cost
     );
     println!();
-    println!("| phase | feed requests/s | feed p50 ms | feed p99 ms | feed errors | sign-ins/s |");
-    println!("| --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| phase | feed requests/s | feed p50 ms | feed p99 ms | feed errors | sign-ins/s | sign-in errors |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
     println!("{}", row("feed alone", &alone));
     println!(
         "{}",
@@ -251,5 +293,10 @@ async fn main() -> anyhow::Result<()> {
     let ratio = burst.feed.value_at_quantile(0.99) as f64
         / alone.feed.value_at_quantile(0.99).max(1) as f64;
     println!("feed p99 during the burst / alone: {ratio:.2}");
+    anyhow::ensure!(
+        burst.sign_in_errors == 0,
+        "{} sign-ins were refused or failed",
+        burst.sign_in_errors
+    );
     Ok(())
 }

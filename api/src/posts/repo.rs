@@ -53,8 +53,12 @@ pub fn page_of(mut query: Select<post::Entity>, page: &PageRequest) -> Select<po
 /// they have written or however deep the page lies. A plain `user_id IN (...)
 /// ORDER BY created_at` instead reads every candidate post before it sorts,
 /// or walks the global time index and skips the posts of everyone else.
-/// PostgreSQL runs the per-author reads as a `LATERAL` join; SQLite, which has
-/// none, as a correlated subquery per author.
+/// PostgreSQL runs the per-author reads as a `LATERAL` join. SQLite has none:
+/// there a correlated subquery finds, per author, the time of the oldest of
+/// their newest page of posts, and the author's index range from that time on
+/// is read. Both reads stay inside the index, so no post row is read until the
+/// page is chosen. (Posts sharing that time may add a few candidates; the final
+/// ordering drops them.)
 pub fn following_statement(backend: DbBackend, viewer_id: &str, page: &PageRequest) -> Statement {
     let limit = page.limit() as i64;
     let mut values: Vec<Value> = vec![viewer_id.into()];
@@ -93,6 +97,10 @@ ORDER BY "page"."created_at" DESC, "page"."id" DESC"#
     } else {
         // SQLite numbers its parameters `?N`; each may be used many times.
         let older = older.replace('$', "?");
+        let newest_older = older.replace(
+            r#"("created_at", "id")"#,
+            r#"("newest"."created_at", "newest"."id")"#,
+        );
         format!(
             r#"SELECT "id", "caption", "user_id", "created_at" FROM "posts"
 WHERE "rowid" IN (
@@ -101,12 +109,16 @@ WHERE "rowid" IN (
         SELECT "user_id" AS "author_id" FROM "user_followers" WHERE "follower_id" = ?1
         UNION SELECT ?1
     ) AS "authors"
-    JOIN "posts" AS "newest" ON "newest"."rowid" IN (
-        SELECT "rowid" FROM "posts"
-        WHERE "user_id" = "authors"."author_id" {older}
-        ORDER BY "created_at" DESC, "id" DESC
-        LIMIT ?{limit_at}
-    )
+    JOIN "posts" AS "newest"
+        ON "newest"."user_id" = "authors"."author_id" {newest_older}
+        AND "newest"."created_at" >= (
+            SELECT min("created_at") FROM (
+                SELECT "created_at" FROM "posts"
+                WHERE "user_id" = "authors"."author_id" {older}
+                ORDER BY "created_at" DESC, "id" DESC
+                LIMIT ?{limit_at}
+            )
+        )
     ORDER BY "newest"."created_at" DESC, "newest"."id" DESC
     LIMIT ?{limit_at}
 )

@@ -2,8 +2,12 @@
 //! statements one request runs are captured by running it through the real
 //! router in this process, on a connection whose metric callback records every
 //! statement with its values; they are then replayed straight through the
-//! driver, with the same concurrency as the HTTP workloads. The gap between
-//! the two is what HTTP, GraphQL and the server's own code add.
+//! driver, with the same concurrency as the HTTP workloads. Within a request
+//! they keep the server's own overlap: the session and the page of posts one
+//! after the other, then the statements that fill in the page (authors,
+//! pictures, like counts, the viewer's likes) at once, as the server's batch
+//! loaders run them. The gap between the two is what HTTP, GraphQL and the
+//! server's own code add.
 
 use std::{
     net::SocketAddr,
@@ -15,6 +19,7 @@ use anyhow::Context;
 use async_graphql::extensions::apollo_persisted_queries::LruCacheStorage;
 use axum::{body::Body, extract::ConnectInfo};
 use clap::Parser;
+use futures_util::future::try_join_all;
 use hdrhistogram::Histogram;
 use http_body_util::BodyExt;
 use instanext_api::{
@@ -132,8 +137,8 @@ fn returns_rows(statement: &Statement) -> bool {
 }
 
 /// Replays the captured requests from `clients` concurrent tasks for
-/// `duration` on a pool of [`POOL_SIZE`]; each task runs one request's
-/// statements one after the other, taking the captured requests in turn.
+/// `duration` on a pool of [`POOL_SIZE`]; each task takes the captured
+/// requests in turn and runs each as [`run_request`] does.
 pub async fn replay(
     database_url: &str,
     requests: &[Vec<Statement>],
@@ -156,7 +161,7 @@ pub async fn replay(
                 let statements = &requests[turn % requests.len()];
                 turn += 1;
                 let began = Instant::now();
-                if run_all(&db, statements).await.is_err() {
+                if run_request(&db, statements).await.is_err() {
                     errors += 1;
                 }
                 latencies.record(began.elapsed().as_micros() as u64)?;
@@ -184,13 +189,29 @@ pub async fn replay(
     })
 }
 
-async fn run_all(db: &DatabaseConnection, statements: &[Statement]) -> Result<(), sea_orm::DbErr> {
-    for statement in statements {
-        if returns_rows(statement) {
-            db.query_all_raw(statement.clone()).await?;
-        } else {
-            db.execute_raw(statement.clone()).await?;
-        }
+/// Runs one request's statements: up to and including the page of posts one
+/// after the other, since each needs the one before, then the rest at once.
+async fn run_request(
+    db: &DatabaseConnection,
+    statements: &[Statement],
+) -> Result<(), sea_orm::DbErr> {
+    let page_at = statements
+        .iter()
+        .position(is_posts_statement)
+        .map_or(statements.len(), |at| at + 1);
+    let (chain, fill) = statements.split_at(page_at);
+    for statement in chain {
+        run(db, statement).await?;
+    }
+    try_join_all(fill.iter().map(|statement| run(db, statement))).await?;
+    Ok(())
+}
+
+async fn run(db: &DatabaseConnection, statement: &Statement) -> Result<(), sea_orm::DbErr> {
+    if returns_rows(statement) {
+        db.query_all_raw(statement.clone()).await?;
+    } else {
+        db.execute_raw(statement.clone()).await?;
     }
     Ok(())
 }
@@ -229,9 +250,13 @@ fn plain(value: &sea_orm::Value) -> String {
 
 /// The feed's main statement: the one that reads the page of posts.
 pub fn posts_statement(statements: &[Statement]) -> Option<&Statement> {
-    statements.iter().find(|statement| {
-        statement.sql.contains("FROM \"posts\"") && statement.sql.contains("ORDER BY")
-    })
+    statements
+        .iter()
+        .find(|statement| is_posts_statement(statement))
+}
+
+fn is_posts_statement(statement: &Statement) -> bool {
+    statement.sql.contains("FROM \"posts\"") && statement.sql.contains("ORDER BY")
 }
 
 /// How the database runs `statement`: `EXPLAIN QUERY PLAN` on SQLite,

@@ -37,6 +37,8 @@ pub struct Report {
     pub plans: Vec<(String, Vec<String>)>,
     /// The comparison of the feed query's shapes, in Markdown.
     pub shapes: String,
+    /// What each part of a feed request adds at one client, in Markdown.
+    pub parts: String,
 }
 
 /// The processor, memory and OS, from /proc and /etc/os-release.
@@ -179,6 +181,7 @@ impl Report {
             }
             out.push('\n');
         }
+        let _ = writeln!(out, "{}", self.parts);
 
         let _ = writeln!(
             out,
