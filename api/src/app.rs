@@ -98,8 +98,6 @@ pub async fn build(
         persisted: LruCacheStorage::new(schema::PERSISTED_QUERIES),
         metrics,
     });
-    let schema = schema::builder(&app.settings, app.persisted.clone())
-        .data(app.clone())
-        .finish();
+    let schema = schema::builder(&app.settings).data(app.clone()).finish();
     Ok((app, schema))
 }

@@ -8,12 +8,7 @@
 //! `Display` type into an error carrying its text, and that path must not exist
 //! for a type that can wrap a database error.
 
-use std::sync::Arc;
-
-use async_graphql::{
-    ErrorExtensions, Response, ServerError, ValidationResult,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextValidation},
-};
+use async_graphql::{ErrorExtensions, ServerError};
 
 /// What went wrong, in the terms a client can act on.
 #[derive(Clone, Debug)]
@@ -153,55 +148,30 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
 /// The result type of everything below the GraphQL layer.
 pub type AppResult<T> = Result<T, AppError>;
 
+/// An error raised before the operation runs, with its code.
+pub fn coded(code: &'static str, message: impl Into<String>) -> ServerError {
+    let mut err = ServerError::new(message, None);
+    err.extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    err
+}
+
 /// Gives a code to the errors async-graphql raises itself, which carry none:
 /// `GRAPHQL_VALIDATION_FAILED` for a document, or variables, that do not fit
 /// the schema or its limits, and `BAD_USER_INPUT` for a field's arguments that
-/// cannot be read. (Parse errors get theirs in `limits`, where documents are
-/// parsed.)
-pub struct ErrorCodes;
-
-fn default_code(err: &mut ServerError, code: &'static str) {
-    let extensions = err.extensions.get_or_insert_with(Default::default);
-    if extensions.get("code").is_none() {
-        extensions.set("code", code);
-    }
-}
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        for err in &mut response.errors {
-            // An error about a field is about its arguments; one about no field
-            // is about the document (an unknown operation, fragment nesting).
-            let code = if err.message == "PersistedQueryNotFound" {
-                "PERSISTED_QUERY_NOT_FOUND"
-            } else if err.path.is_empty() {
-                "GRAPHQL_VALIDATION_FAILED"
-            } else {
-                "BAD_USER_INPUT"
-            };
-            default_code(err, code);
+/// cannot be read. An error about a field is about its arguments; one about
+/// no field is about the document (an unknown operation, fragment nesting).
+pub fn default_codes(errors: &mut [ServerError]) {
+    for err in errors {
+        let code = if err.path.is_empty() {
+            "GRAPHQL_VALIDATION_FAILED"
+        } else {
+            "BAD_USER_INPUT"
+        };
+        let extensions = err.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", code);
         }
-        response
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|mut errs| {
-            for err in &mut errs {
-                default_code(err, "GRAPHQL_VALIDATION_FAILED");
-            }
-            errs
-        })
     }
 }

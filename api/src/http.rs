@@ -652,7 +652,7 @@ async fn execute(
         ClientInfo::new(headers, peer, settings.trust_forwarded_for),
     );
 
-    let mut response = state.schema.execute(request).await;
+    let mut response = crate::schema::execute(&state.schema, &state.app, request).await;
 
     // A hostile document can provoke thousands of validation errors; the
     // first few say what is wrong as well as all of them would.
@@ -682,20 +682,20 @@ async fn execute(
         StatusCode::OK
     };
 
-    let mut body = match serde_json::to_value(&response) {
+    let body = if media == GRAPHQL_RESPONSE && failed_before_execution {
+        // The specification: a request that never executed has no `data`.
+        serde_json::to_string(&serde_json::json!({ "errors": response.errors }))
+    } else {
+        serde_json::to_string(&response)
+    };
+    let body = match body {
         Ok(body) => body,
         Err(err) => {
             tracing::error!(error = %err, "cannot serialise a response");
             return request_error(StatusCode::INTERNAL_SERVER_ERROR, media, "internal error");
         }
     };
-    if media == GRAPHQL_RESPONSE && failed_before_execution {
-        // The specification: a request that never executed has no `data`.
-        if let Some(fields) = body.as_object_mut() {
-            fields.remove("data");
-        }
-    }
-    let mut reply = (status, body.to_string()).into_response();
+    let mut reply = (status, body).into_response();
     reply.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(media_value(media)),

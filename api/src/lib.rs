@@ -23,6 +23,7 @@ pub mod likes;
 pub mod limits;
 pub mod metrics;
 pub mod pagination;
+pub mod persisted;
 pub mod posts;
 pub mod request;
 pub mod schema;

@@ -12,13 +12,14 @@
 //! - at most one `signIn` or `signUp` per operation, so aliases cannot
 //!   multiply password guesses.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
 use async_graphql::{
     Name, Positioned, Request, ServerError, ServerResult, Value,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
+
+use crate::error::coded;
 
 /// Deepest nesting of `{`, `[` and `(` accepted in a document.
 pub const MAX_NESTING: usize = 64;
@@ -27,100 +28,65 @@ const MAX_MESSAGE_BYTES: usize = 300;
 /// Root fields of which an operation may hold only one.
 const ONCE_PER_OPERATION: [&str; 2] = ["signIn", "signUp"];
 
-fn refuse(code: &str, message: &str) -> ServerError {
-    let mut err = ServerError::new(message, None);
-    err.extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-    err
+/// Checks on the text of `request`, before anything parses it.
+pub fn check_text(request: &Request) -> ServerResult<()> {
+    if nesting(&request.query) > MAX_NESTING {
+        return Err(coded(
+            "GRAPHQL_PARSE_FAILED",
+            format!("the document nests deeper than {MAX_NESTING} levels"),
+        ));
+    }
+    let query = &request.query;
+    if query.contains('\0') || has_nul_escape(query) || request.variables.values().any(has_nul) {
+        let mut err = coded("BAD_USER_INPUT", "text cannot contain a NUL character");
+        if let Some(field) = nul_argument(request) {
+            err.extensions
+                .get_or_insert_with(Default::default)
+                .set("field", field);
+        }
+        return Err(err);
+    }
+    Ok(())
 }
 
-/// The extension that applies the checks.
-pub struct RequestLimits {
-    /// Most fields a document may select once its fragments are expanded.
+/// Checks on `document`, the parsed text of `request`. `max_fields` is the
+/// most fields a document may select once its fragments are expanded.
+pub fn check_document(
+    document: &ExecutableDocument,
+    request: &Request,
     max_fields: usize,
-}
-
-impl RequestLimits {
-    pub fn new(max_fields: usize) -> Self {
-        Self { max_fields }
+) -> ServerResult<()> {
+    let operation_name = request.operation_name.as_deref();
+    if expanded_fields(document) > max_fields {
+        return Err(coded(
+            "GRAPHQL_VALIDATION_FAILED",
+            format!("the document selects more than {max_fields} fields"),
+        ));
     }
-}
-
-impl ExtensionFactory for RequestLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimits {
-            max_fields: self.max_fields,
-        })
+    if let Some(name) = missing_variable(document, operation_name, &request.variables) {
+        return Err(coded(
+            "GRAPHQL_VALIDATION_FAILED",
+            format!("the variable ${name} is required but was not given"),
+        ));
     }
-}
-
-#[async_trait::async_trait]
-impl Extension for RequestLimits {
-    /// Parses the document here, once, so that the checks run before
-    /// async-graphql walks it; the parsed document is handed on.
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        if nesting(&request.query) > MAX_NESTING {
-            return Err(refuse(
-                "GRAPHQL_PARSE_FAILED",
-                &format!("the document nests deeper than {MAX_NESTING} levels"),
-            ));
-        }
-        let query = &request.query;
-        if query.contains('\0') || has_nul_escape(query) || request.variables.values().any(has_nul)
-        {
-            let mut err = refuse("BAD_USER_INPUT", "text cannot contain a NUL character");
-            if let Some(field) = nul_argument(&request) {
-                err.extensions
-                    .get_or_insert_with(Default::default)
-                    .set("field", field);
-            }
-            return Err(err);
-        }
-
-        // Persisted queries are resolved further down the chain; what comes
-        // back carries the document, parsed.
-        let mut request = next.run(ctx, request).await?;
-        let operation_name = request.operation_name.clone();
-        let variables = request.variables.clone();
-        let document = request.parsed_query().map_err(parse_failed)?;
-
-        if expanded_fields(document) > self.max_fields {
-            return Err(refuse(
-                "GRAPHQL_VALIDATION_FAILED",
-                &format!("the document selects more than {} fields", self.max_fields),
-            ));
-        }
-        if let Some(name) = missing_variable(document, operation_name.as_deref(), &variables) {
-            return Err(refuse(
-                "GRAPHQL_VALIDATION_FAILED",
-                &format!("the variable ${name} is required but was not given"),
-            ));
-        }
-        if let Some(name) = selected_operation_name(document, operation_name.as_deref()) {
-            tracing::Span::current().record("operation", name);
-        }
-        if document.operations.iter().any(|(_, operation)| {
-            operation.node.ty == OperationType::Mutation
-                && once_fields(document, &operation.node.selection_set.node, 0) > 1
-        }) {
-            return Err(refuse(
-                "BAD_USER_INPUT",
-                "an operation may hold only one signIn or signUp",
-            ));
-        }
-        Ok(request)
+    if let Some(name) = selected_operation_name(document, operation_name) {
+        tracing::Span::current().record("operation", name);
     }
+    if document.operations.iter().any(|(_, operation)| {
+        operation.node.ty == OperationType::Mutation
+            && once_fields(document, &operation.node.selection_set.node, 0) > 1
+    }) {
+        return Err(coded(
+            "BAD_USER_INPUT",
+            "an operation may hold only one signIn or signUp",
+        ));
+    }
+    Ok(())
 }
 
 /// A parse error with its code. The parser quotes the offending line, which
 /// may be the whole document; past a length, the position says where to look.
-fn parse_failed(mut err: ServerError) -> ServerError {
+pub fn parse_failed(mut err: ServerError) -> ServerError {
     if err.message.len() > MAX_MESSAGE_BYTES {
         err.message = match err.locations.first() {
             Some(at) => format!("syntax error at line {}, column {}", at.line, at.column),

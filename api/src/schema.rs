@@ -1,17 +1,23 @@
-//! The GraphQL schema: the root types merged from each domain, and its SDL.
+//! The GraphQL schema: the root types merged from each domain, its SDL, and
+//! how one request runs through it.
+//!
+//! The checks on a request, persisted queries and default error codes run
+//! around the schema, not as schema extensions: with any extension in the
+//! schema, async-graphql sends every field and list item it resolves through
+//! the extensions' chain of hooks.
 
 use async_graphql::{
-    EmptySubscription, MergedObject, Schema, SchemaBuilder,
-    extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
+    EmptySubscription, MergedObject, Request, Response, Schema, SchemaBuilder, ServerResult,
 };
 
 use crate::{
     auth::{AuthMutation, AuthQuery},
     config::Settings,
-    error::ErrorCodes,
+    context::AppContext,
+    error,
     follows::FollowMutation,
     likes::LikeMutation,
-    limits::RequestLimits,
+    limits, persisted,
     posts::{PostMutation, PostQuery},
     stories::{StoryMutation, StoryQuery},
     users::{UserMutation, UserQuery},
@@ -41,19 +47,11 @@ pub const MAX_DIRECTIVES: usize = 8;
 pub const PERSISTED_QUERIES: usize = 1_024;
 
 /// The schema with the limits of `settings`, before shared data is attached.
-pub fn builder(
-    settings: &Settings,
-    persisted: LruCacheStorage,
-) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+pub fn builder(settings: &Settings) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(settings.max_depth as usize)
         .limit_complexity(settings.max_complexity as usize)
-        .limit_directives(MAX_DIRECTIVES)
-        // Checks that must see the raw document come first, then persisted
-        // queries are looked up, then the remaining checks run on the result.
-        .extension(RequestLimits::new(settings.max_fields as usize))
-        .extension(ApolloPersistedQueries::new(persisted))
-        .extension(ErrorCodes);
+        .limit_directives(MAX_DIRECTIVES);
     if !settings.introspection {
         builder = builder.disable_introspection();
     }
@@ -61,6 +59,32 @@ pub fn builder(
         builder = builder.disable_suggestions();
     }
     builder
+}
+
+/// Runs `request`, with its per-request data attached, on `schema`. Every
+/// error in the response carries a code.
+pub async fn execute(schema: &AppSchema, app: &AppContext, request: Request) -> Response {
+    let mut response = match prepare(app, request).await {
+        Ok(request) => schema.execute(request).await,
+        Err(err) => Response::from_errors(vec![err]),
+    };
+    error::default_codes(&mut response.errors);
+    response
+}
+
+/// The request with its document parsed and checked: the checks that must
+/// see the raw text come first, then persisted queries are looked up, then
+/// the remaining checks run on the document.
+async fn prepare(app: &AppContext, mut request: Request) -> ServerResult<Request> {
+    limits::check_text(&request)?;
+    let document = match persisted::resolve(&app.persisted, &mut request).await? {
+        Some(document) => document,
+        None => async_graphql::parser::parse_query(&request.query)
+            .map_err(|err| limits::parse_failed(err.into()))?,
+    };
+    limits::check_document(&document, &request, app.settings.max_fields as usize)?;
+    request.set_parsed_query(document);
+    Ok(request)
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

@@ -84,18 +84,15 @@ pub async fn capture(
     let passwords = tokio::task::spawn_blocking(move || Passwords::new(cost, None))
         .await?
         .map_err(|_| anyhow::anyhow!("cannot prepare password hashing"))?;
-    let persisted = LruCacheStorage::new(schema::PERSISTED_QUERIES);
     let app = Arc::new(AppContext {
         db,
         tokens: TokenKeys::new(jwt_secret.as_bytes()),
         passwords,
-        persisted: persisted.clone(),
+        persisted: LruCacheStorage::new(schema::PERSISTED_QUERIES),
         metrics: Arc::new(Metrics::default()),
         settings: settings.clone(),
     });
-    let schema = schema::builder(&settings, persisted)
-        .data(app.clone())
-        .finish();
+    let schema = schema::builder(&settings).data(app.clone()).finish();
     let router = http::router(app.clone(), schema);
 
     let mut captured = Vec::new();

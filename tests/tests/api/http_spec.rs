@@ -258,7 +258,57 @@ async fn persisted_queries_can_be_sent_by_hash() {
         post(json!({ "query": query, "extensions": wrong }), None),
     )
     .await;
-    assert!(error_code(&mismatch.body).is_some(), "{}", mismatch.body);
+    assert_eq!(
+        error_code(&mismatch.body),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{}",
+        mismatch.body
+    );
+
+    // A document that does not parse is reported as such and not kept.
+    let broken = "{ __typename";
+    let broken_hash = "beada78510179b0cc99f2cdbd8c84142f99481ec3b2c28589b50bba31430faaf";
+    let broken_extensions =
+        json!({ "persistedQuery": { "version": 1, "sha256Hash": broken_hash } });
+    let unparsed = send(
+        &app.router,
+        post(
+            json!({ "query": broken, "extensions": broken_extensions }),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        error_code(&unparsed.body),
+        Some("GRAPHQL_PARSE_FAILED"),
+        "{}",
+        unparsed.body
+    );
+    let after = send(
+        &app.router,
+        post(json!({ "extensions": broken_extensions }), None),
+    )
+    .await;
+    assert_eq!(
+        error_code(&after.body),
+        Some("PERSISTED_QUERY_NOT_FOUND"),
+        "{}",
+        after.body
+    );
+    assert_eq!(after.body["errors"][0]["message"], "PersistedQueryNotFound");
+
+    let version_two = json!({ "persistedQuery": { "version": 2, "sha256Hash": hash } });
+    let unsupported = send(
+        &app.router,
+        post(json!({ "extensions": version_two }), None),
+    )
+    .await;
+    assert_eq!(
+        error_code(&unsupported.body),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{}",
+        unsupported.body
+    );
 }
 
 #[tokio::test]
@@ -430,6 +480,32 @@ async fn limits_follow_the_settings() {
     assert_eq!(page["followingPosts"]["edges"].as_array().unwrap().len(), 3);
     assert_eq!(error_code(&wide), Some("GRAPHQL_VALIDATION_FAILED"));
     assert_eq!(error_code(&deep), Some("GRAPHQL_VALIDATION_FAILED"));
+
+    // A persisted document is held to the same limits when sent by hash.
+    use sha2::{Digest, Sha256};
+    let wide = format!("{{ {aliases} }}");
+    let hash = format!("{:x}", Sha256::digest(wide.as_bytes()));
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    for body in [
+        json!({ "query": wide, "extensions": extensions }),
+        json!({ "extensions": extensions }),
+    ] {
+        let reply = send(&app.router, post(body, None)).await;
+        assert_eq!(
+            error_code(&reply.body),
+            Some("GRAPHQL_VALIDATION_FAILED"),
+            "{}",
+            reply.body
+        );
+        assert!(
+            reply.body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("more than 20 fields"),
+            "{}",
+            reply.body
+        );
+    }
 }
 
 #[tokio::test]

@@ -1,0 +1,67 @@
+//! Automatic persisted queries: once a client has sent a document with its
+//! SHA-256 hash, it may send the hash alone.
+//!
+//! Documents are kept, parsed, in async-graphql's LRU cache, per instance.
+
+use async_graphql::{
+    Request, ServerResult,
+    extensions::apollo_persisted_queries::{CacheStorage, LruCacheStorage},
+    parser::types::ExecutableDocument,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::coded;
+
+/// The `persistedQuery` entry of a request's `extensions`.
+#[derive(Deserialize)]
+struct PersistedQuery {
+    version: i32,
+    #[serde(rename = "sha256Hash")]
+    sha256_hash: String,
+}
+
+/// The message clients look for to send the document with its hash.
+pub const NOT_FOUND: &str = "PersistedQueryNotFound";
+
+/// The parsed document a request names by hash, or registers with its
+/// text; `None` for a request without `persistedQuery`, or one whose text does
+/// not parse (left for the caller to report).
+pub async fn resolve(
+    storage: &LruCacheStorage,
+    request: &mut Request,
+) -> ServerResult<Option<ExecutableDocument>> {
+    let Some(value) = request.extensions.remove("persistedQuery") else {
+        return Ok(None);
+    };
+    let persisted: PersistedQuery = async_graphql::from_value(value).map_err(|_| {
+        coded(
+            "GRAPHQL_VALIDATION_FAILED",
+            "`persistedQuery` must hold `version` and `sha256Hash`",
+        )
+    })?;
+    if persisted.version != 1 {
+        return Err(coded(
+            "GRAPHQL_VALIDATION_FAILED",
+            "only version 1 of `persistedQuery` is supported",
+        ));
+    }
+    if request.query.is_empty() {
+        return match storage.get(persisted.sha256_hash).await {
+            Some(document) => Ok(Some(document)),
+            None => Err(coded("PERSISTED_QUERY_NOT_FOUND", NOT_FOUND)),
+        };
+    }
+    let hash = format!("{:x}", Sha256::digest(request.query.as_bytes()));
+    if hash != persisted.sha256_hash {
+        return Err(coded(
+            "GRAPHQL_VALIDATION_FAILED",
+            "`sha256Hash` is not the hash of the query",
+        ));
+    }
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return Ok(None);
+    };
+    storage.set(hash, document.clone()).await;
+    Ok(Some(document))
+}
