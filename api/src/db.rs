@@ -16,6 +16,10 @@ use sea_orm::{
 /// about 2,000).
 const SQLITE_CACHE_KIB: u32 = 512;
 
+/// How long a PostgreSQL connection may sit in the pool before it is pinged
+/// on its way out.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// Opens a pool on `url`. A request waits at most `acquire_timeout` for a
 /// connection, whether the pool is busy or the database is down, so that it
 /// fails instead of hanging. On SQLite, the file uses write-ahead logging,
@@ -26,6 +30,19 @@ pub async fn connect(
     acquire_timeout: Duration,
 ) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
+    // A connection is checked with a ping before it leaves the pool only
+    // where it may have died unseen: a ping is a round trip (on SQLite to the
+    // connection's own thread), and every statement takes a connection. An
+    // embedded connection cannot be dropped by a server or a network, so it
+    // is never checked. A PostgreSQL connection is checked once it has been
+    // idle for a second; one in use is checked as it goes back (sqlx pings
+    // every connection it takes back), and a broken one is closed there, so
+    // after an outage the pool hands out live connections only.
+    if url.starts_with("sqlite:") {
+        options.test_before_acquire(false);
+    } else {
+        options.test_before_acquire_if_idle_for(PING_WHEN_IDLE_FOR);
+    }
     options
         .max_connections(max_connections)
         .min_connections(1)
