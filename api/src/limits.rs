@@ -111,6 +111,10 @@ fn selected<'a>(
             .iter()
             .find(|(operation_name, _)| operation_name.as_str() == name)
             .map(|(_, operation)| &operation.node),
+        // A document with one named operation runs it without a name.
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next().map(|operation| &operation.node)
+        }
         _ => None,
     }
 }

@@ -21,6 +21,11 @@ struct PersistedQuery {
     sha256_hash: String,
 }
 
+/// The longest document kept, in bytes; with
+/// [`PERSISTED_QUERIES`](crate::schema::PERSISTED_QUERIES) entries it bounds
+/// the cache at a few MiB of documents.
+pub const MAX_KEPT_BYTES: usize = 8 * 1024;
+
 /// The message clients look for to send the document with its hash.
 pub const NOT_FOUND: &str = "PersistedQueryNotFound";
 
@@ -62,6 +67,10 @@ pub async fn resolve(
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return Ok(None);
     };
-    storage.set(hash, document.clone()).await;
+    // Longer documents run but are not kept: the cache holds a number of
+    // documents, so their size bounds the memory anyone can make it take.
+    if request.query.len() <= MAX_KEPT_BYTES {
+        storage.set(hash, document.clone()).await;
+    }
     Ok(Some(document))
 }

@@ -297,6 +297,34 @@ async fn persisted_queries_can_be_sent_by_hash() {
     );
     assert_eq!(after.body["errors"][0]["message"], "PersistedQueryNotFound");
 
+    // A document over the size kept runs, but is not remembered.
+    let long = format!("{{ __typename }} #{}", "x".repeat(9 * 1024));
+    let long_hash = {
+        use sha2::{Digest, Sha256};
+        format!("{:x}", Sha256::digest(long.as_bytes()))
+    };
+    let long_extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": long_hash } });
+    let ran = send(
+        &app.router,
+        post(
+            json!({ "query": long, "extensions": long_extensions }),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(ran.body["data"]["__typename"], "Query", "{}", ran.body);
+    let forgotten = send(
+        &app.router,
+        post(json!({ "extensions": long_extensions }), None),
+    )
+    .await;
+    assert_eq!(
+        error_code(&forgotten.body),
+        Some("PERSISTED_QUERY_NOT_FOUND"),
+        "{}",
+        forgotten.body
+    );
+
     let version_two = json!({ "persistedQuery": { "version": 2, "sha256Hash": hash } });
     let unsupported = send(
         &app.router,
@@ -540,17 +568,37 @@ async fn a_missing_required_variable_is_refused_before_anything_runs() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;
     let queries = [
-        "query($b: Boolean!) { me @include(if: $b) { username } }",
-        "query($b: Boolean!) { me @skip(if: $b) { username } }",
-        "query($u: String!) { user(username: $u) { username } }",
+        (
+            "query($b: Boolean!) { me @include(if: $b) { username } }",
+            json!({}),
+        ),
+        (
+            "query($b: Boolean!) { me @skip(if: $b) { username } }",
+            json!({}),
+        ),
+        (
+            "query($u: String!) { user(username: $u) { username } }",
+            json!({}),
+        ),
+        // One named operation, run without `operationName`.
+        (
+            "query Named($b: Boolean!) { me @include(if: $b) { username } }",
+            json!({}),
+        ),
+        (
+            "query Feed($n: Int!) { followingPosts(first: $n) { edges { cursor } } }",
+            json!({ "n": null }),
+        ),
     ];
 
-    for query in queries {
+    for (query, variables) in queries {
         let request = Request::post("/graphql")
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, GRAPHQL_RESPONSE)
             .header(header::AUTHORIZATION, format!("Bearer {}", ada.token))
-            .body(Body::from(json!({ "query": query }).to_string()))
+            .body(Body::from(
+                json!({ "query": query, "variables": variables }).to_string(),
+            ))
             .unwrap();
         let reply = send(&app.router, request).await;
         assert_eq!(
