@@ -16,9 +16,8 @@
 use std::{any::Any, collections::HashMap, net::SocketAddr};
 
 use async_graphql::{
-    ServerError, Value,
-    extensions::apollo_persisted_queries::CacheStorage,
-    parser::types::{DocumentOperations, OperationType},
+    ServerError, Value, extensions::apollo_persisted_queries::CacheStorage,
+    parser::types::OperationType,
 };
 use axum::{
     Json, Router,
@@ -535,17 +534,7 @@ async fn is_mutation(request: &async_graphql::Request, state: &HttpState) -> boo
     let Some(document) = document else {
         return false;
     };
-    let selected = match (&document.operations, &request.operation_name) {
-        (DocumentOperations::Single(operation), _) => Some(&operation.node),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations
-            .iter()
-            .find(|(operation_name, _)| operation_name.as_str() == name)
-            .map(|(_, operation)| &operation.node),
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next().map(|operation| &operation.node)
-        }
-        _ => None,
-    };
+    let selected = crate::limits::selected(&document, request.operation_name.as_deref());
     selected.is_some_and(|operation| operation.ty == OperationType::Mutation)
 }
 

@@ -100,7 +100,7 @@ pub fn parse_failed(mut err: ServerError) -> ServerError {
 }
 
 /// The operation `request` selects, if the document names one clearly.
-fn selected<'a>(
+pub fn selected<'a>(
     document: &'a ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Option<&'a async_graphql::parser::types::OperationDefinition> {

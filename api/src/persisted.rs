@@ -11,7 +11,7 @@ use async_graphql::{
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::coded;
+use crate::{error::coded, limits};
 
 /// The `persistedQuery` entry of a request's `extensions`.
 #[derive(Deserialize)]
@@ -30,8 +30,7 @@ pub const MAX_KEPT_BYTES: usize = 8 * 1024;
 pub const NOT_FOUND: &str = "PersistedQueryNotFound";
 
 /// The parsed document a request names by hash, or registers with its
-/// text; `None` for a request without `persistedQuery`, or one whose text does
-/// not parse (left for the caller to report).
+/// text; `None` for a request without `persistedQuery`.
 pub async fn resolve(
     storage: &LruCacheStorage,
     request: &mut Request,
@@ -64,9 +63,8 @@ pub async fn resolve(
             "`sha256Hash` is not the hash of the query",
         ));
     }
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return Ok(None);
-    };
+    let document = async_graphql::parser::parse_query(&request.query)
+        .map_err(|err| limits::parse_failed(err.into()))?;
     // Longer documents run but are not kept: the cache holds a number of
     // documents, so their size bounds the memory anyone can make it take.
     if request.query.len() <= MAX_KEPT_BYTES {

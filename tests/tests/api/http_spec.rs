@@ -252,91 +252,42 @@ async fn persisted_queries_can_be_sent_by_hash() {
         over_get.body
     );
 
-    let wrong = json!({ "persistedQuery": { "version": 1, "sha256Hash": "00" } });
-    let mismatch = send(
-        &app.router,
-        post(json!({ "query": query, "extensions": wrong }), None),
-    )
-    .await;
-    assert_eq!(
-        error_code(&mismatch.body),
-        Some("GRAPHQL_VALIDATION_FAILED"),
-        "{}",
-        mismatch.body
-    );
+    // A document over the size kept runs, but is not remembered.
+    let long = format!("{{ __typename }} #{}", "x".repeat(9 * 1024));
+    let ran = persisted(&app.router, Some(&long), &sha256(&long), 1).await;
+    assert_eq!(ran["data"]["__typename"], "Query", "{ran}");
 
     // A document that does not parse is reported as such and not kept.
     let broken = "{ __typename";
-    let broken_hash = "beada78510179b0cc99f2cdbd8c84142f99481ec3b2c28589b50bba31430faaf";
-    let broken_extensions =
-        json!({ "persistedQuery": { "version": 1, "sha256Hash": broken_hash } });
-    let unparsed = send(
-        &app.router,
-        post(
-            json!({ "query": broken, "extensions": broken_extensions }),
-            None,
-        ),
-    )
-    .await;
-    assert_eq!(
-        error_code(&unparsed.body),
-        Some("GRAPHQL_PARSE_FAILED"),
-        "{}",
-        unparsed.body
-    );
-    let after = send(
-        &app.router,
-        post(json!({ "extensions": broken_extensions }), None),
-    )
-    .await;
-    assert_eq!(
-        error_code(&after.body),
-        Some("PERSISTED_QUERY_NOT_FOUND"),
-        "{}",
-        after.body
-    );
-    assert_eq!(after.body["errors"][0]["message"], "PersistedQueryNotFound");
+    let cases = [
+        (Some(query), "00".to_owned(), 1, "GRAPHQL_VALIDATION_FAILED"),
+        (Some(broken), sha256(broken), 1, "GRAPHQL_PARSE_FAILED"),
+        (None, sha256(broken), 1, "PERSISTED_QUERY_NOT_FOUND"),
+        (None, sha256(&long), 1, "PERSISTED_QUERY_NOT_FOUND"),
+        (None, hash.to_owned(), 2, "GRAPHQL_VALIDATION_FAILED"),
+    ];
+    for (text, hash, version, code) in cases {
+        let answer = persisted(&app.router, text, &hash, version).await;
+        assert_eq!(error_code(&answer), Some(code), "{text:?}: {answer}");
+        if code == "PERSISTED_QUERY_NOT_FOUND" {
+            assert_eq!(answer["errors"][0]["message"], "PersistedQueryNotFound");
+        }
+    }
+}
 
-    // A document over the size kept runs, but is not remembered.
-    let long = format!("{{ __typename }} #{}", "x".repeat(9 * 1024));
-    let long_hash = {
-        use sha2::{Digest, Sha256};
-        format!("{:x}", Sha256::digest(long.as_bytes()))
-    };
-    let long_extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": long_hash } });
-    let ran = send(
-        &app.router,
-        post(
-            json!({ "query": long, "extensions": long_extensions }),
-            None,
-        ),
-    )
-    .await;
-    assert_eq!(ran.body["data"]["__typename"], "Query", "{}", ran.body);
-    let forgotten = send(
-        &app.router,
-        post(json!({ "extensions": long_extensions }), None),
-    )
-    .await;
-    assert_eq!(
-        error_code(&forgotten.body),
-        Some("PERSISTED_QUERY_NOT_FOUND"),
-        "{}",
-        forgotten.body
-    );
+fn sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
 
-    let version_two = json!({ "persistedQuery": { "version": 2, "sha256Hash": hash } });
-    let unsupported = send(
-        &app.router,
-        post(json!({ "extensions": version_two }), None),
-    )
-    .await;
-    assert_eq!(
-        error_code(&unsupported.body),
-        Some("GRAPHQL_VALIDATION_FAILED"),
-        "{}",
-        unsupported.body
-    );
+/// The answer to a persisted query sent with its text, or by hash alone.
+async fn persisted(router: &Router, query: Option<&str>, hash: &str, version: i32) -> Value {
+    let mut body =
+        json!({ "extensions": { "persistedQuery": { "version": version, "sha256Hash": hash } } });
+    if let Some(query) = query {
+        body["query"] = json!(query);
+    }
+    send(router, post(body, None)).await.body
 }
 
 #[tokio::test]
@@ -510,28 +461,19 @@ async fn limits_follow_the_settings() {
     assert_eq!(error_code(&deep), Some("GRAPHQL_VALIDATION_FAILED"));
 
     // A persisted document is held to the same limits when sent by hash.
-    use sha2::{Digest, Sha256};
     let wide = format!("{{ {aliases} }}");
-    let hash = format!("{:x}", Sha256::digest(wide.as_bytes()));
-    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
-    for body in [
-        json!({ "query": wide, "extensions": extensions }),
-        json!({ "extensions": extensions }),
-    ] {
-        let reply = send(&app.router, post(body, None)).await;
+    for text in [Some(wide.as_str()), None] {
+        let answer = persisted(&app.router, text, &sha256(&wide), 1).await;
         assert_eq!(
-            error_code(&reply.body),
+            error_code(&answer),
             Some("GRAPHQL_VALIDATION_FAILED"),
-            "{}",
-            reply.body
+            "{answer}"
         );
         assert!(
-            reply.body["errors"][0]["message"]
+            answer["errors"][0]["message"]
                 .as_str()
-                .unwrap()
-                .contains("more than 20 fields"),
-            "{}",
-            reply.body
+                .is_some_and(|message| message.contains("more than 20 fields")),
+            "{answer}"
         );
     }
 }
