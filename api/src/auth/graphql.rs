@@ -169,8 +169,9 @@ impl AuthMutation {
     /// Signs in with email and password. An unknown email and a wrong password
     /// get the same `UNAUTHENTICATED` error after the same work. After a few
     /// failures for an account or from an address, attempts get `RATE_LIMITED`
-    /// with `extensions.retryAfter` in seconds. With `cookie: true` the token is
-    /// also set as an HttpOnly cookie, for browser apps.
+    /// with `extensions.retryAfter` in seconds. With `cookie: true`, for browser
+    /// apps, the token is set as an HttpOnly cookie instead, and `token` is
+    /// empty.
     async fn sign_in(
         &self,
         ctx: &Context<'_>,
@@ -178,7 +179,7 @@ impl AuthMutation {
         #[graphql(desc = "The account's password.")] password: String,
         #[graphql(
             default = false,
-            desc = "Also set the token as an HttpOnly, SameSite=Lax cookie."
+            desc = "Set the token as an HttpOnly, SameSite=Lax cookie instead of answering it."
         )]
         cookie: bool,
     ) -> AppResult<AuthPayload> {
@@ -205,7 +206,7 @@ impl AuthMutation {
         match user {
             Some(user) if matches => {
                 throttle::clear(&app.db, &account_key).await?;
-                throttle::forgive(&app.db, &address_key, address_policy).await?;
+                throttle::forgive(&app.db, &address_key).await?;
                 start_session(ctx, app, user, cookie).await
             }
             _ => {
@@ -361,7 +362,7 @@ async fn confirm_password(
     if !verify_password(app, Some(&user), password).await? {
         return Err(AppError::bad_input(field, "the password is not right"));
     }
-    throttle::forgive(&app.db, &key, policy).await?;
+    throttle::forgive(&app.db, &key).await?;
     Ok(user)
 }
 

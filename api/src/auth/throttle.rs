@@ -177,24 +177,23 @@ pub async fn attempt(db: &impl ConnectionTrait, key: &str, policy: Policy) -> Ap
     })
 }
 
-/// Takes back one attempt of `key` that succeeded, lifting a block that only
-/// this attempt had brought on. For keys shared by many people, such as a
-/// client address, where one success must not wipe out others' failures.
-pub async fn forgive(db: &impl ConnectionTrait, key: &str, policy: Policy) -> AppResult<()> {
+/// Takes back one attempt of `key` that succeeded, and lifts the block it
+/// brought on. For keys shared by many people, such as a client address,
+/// where one success must not wipe out others' failures.
+///
+/// An attempt is only claimed while the key is not blocked, and the shortest
+/// block is as long as a request may run by default (30 seconds), so a block
+/// found here is the one this attempt's own claim set. Lifting it lets the
+/// next attempt through at once; the count stays, so a failure after it
+/// blocks the key again, for longer.
+pub async fn forgive(db: &impl ConnectionTrait, key: &str) -> AppResult<()> {
     use sea_orm::sea_query::ExprTrait;
 
-    // Both expressions read the count as it was before this update.
-    let failures = Expr::col(Column::Failures);
     auth_throttle::Entity::update_many()
-        .col_expr(Column::Failures, failures.clone().sub(1))
+        .col_expr(Column::Failures, Expr::col(Column::Failures).sub(1))
         .col_expr(
             Column::BlockedUntil,
-            Expr::case(
-                failures.clone().lte(policy.limit),
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .finally(Expr::col(Column::BlockedUntil))
-            .into(),
+            Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(Column::Key.eq(key))
         .filter(Column::Failures.gt(0))

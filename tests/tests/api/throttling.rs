@@ -292,3 +292,56 @@ async fn when_a_block_ends_one_attempt_is_let_through() {
     assert_eq!(count(&codes, "UNAUTHENTICATED"), 1, "{codes:?}");
     assert_eq!(app.app.passwords.verifications() - before, 1);
 }
+
+#[tokio::test]
+async fn after_a_block_at_an_address_ends_each_success_leaves_it_open() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    let address = "198.51.100.9";
+    // Past the limit, so that the next block would be longer than the first.
+    for i in 0..21 {
+        sign_in_from(&app, address, &format!("victim{i}@example.com"), "guess").await;
+        expire_blocks(&app).await;
+    }
+
+    let first = sign_in_from(&app, address, &ada.email, PASSWORD).await;
+    let second = sign_in_from(&app, address, &ada.email, PASSWORD).await;
+    let guess = sign_in_from(&app, address, "victim@example.com", "guess").await;
+    let refused = sign_in_from(&app, address, &ada.email, PASSWORD).await;
+
+    assert!(first["data"]["signIn"].is_object(), "{first}");
+    assert!(second["data"]["signIn"].is_object(), "{second}");
+    assert_eq!(error_code(&guess), Some("UNAUTHENTICATED"), "{guess}");
+    assert_eq!(error_code(&refused), Some("RATE_LIMITED"), "{refused}");
+    assert!(retry_after(&refused) > 60, "{refused}");
+}
+
+#[tokio::test]
+async fn after_an_account_block_ends_a_confirmed_password_leaves_it_open() {
+    let app = TestApp::new().await;
+    let ada = app.sign_up("ada").await;
+    for _ in 0..6 {
+        sign_in_from(&app, &app.fresh_address(), &ada.email, "wrong guess").await;
+        expire_blocks(&app).await;
+    }
+
+    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let changed = app
+        .gql_with(
+            change,
+            json!({ "c": PASSWORD, "n": "a brand new passphrase" }),
+            Some(&ada.token),
+            &[],
+        )
+        .await;
+    let signed_in = sign_in_from(
+        &app,
+        &app.fresh_address(),
+        &ada.email,
+        "a brand new passphrase",
+    )
+    .await;
+
+    assert!(changed.get("errors").is_none(), "{changed}");
+    assert!(signed_in["data"]["signIn"].is_object(), "{signed_in}");
+}
