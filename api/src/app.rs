@@ -5,7 +5,6 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use anyhow::Context;
-use async_graphql::extensions::apollo_persisted_queries::LruCacheStorage;
 
 use crate::{
     auth::{password::Passwords, token::TokenKeys},
@@ -13,6 +12,7 @@ use crate::{
     context::{AppContext, SharedContext},
     db,
     metrics::Metrics,
+    persisted::PersistedQueries,
     schema::{self, AppSchema},
     seed,
 };
@@ -95,7 +95,7 @@ pub async fn build(
         settings,
         tokens: TokenKeys::new(jwt_secret),
         passwords,
-        persisted: LruCacheStorage::new(schema::PERSISTED_QUERIES),
+        persisted: PersistedQueries::default(),
         metrics,
     });
     let schema = schema::builder(&app.settings).data(app.clone()).finish();

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::apollo_persisted_queries::LruCacheStorage;
 use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::{password::Passwords, token::TokenKeys},
     config::Settings,
     metrics::Metrics,
+    persisted::PersistedQueries,
 };
 
 /// The shared state of the server.
@@ -19,7 +19,7 @@ pub struct AppContext {
     pub tokens: TokenKeys,
     pub passwords: Passwords,
     /// Documents registered by automatic persisted queries, by hash.
-    pub persisted: LruCacheStorage,
+    pub persisted: PersistedQueries,
     /// Counters served at `GET /metrics`.
     pub metrics: Arc<Metrics>,
 }

@@ -15,10 +15,7 @@
 
 use std::{any::Any, collections::HashMap, net::SocketAddr};
 
-use async_graphql::{
-    ServerError, Value, extensions::apollo_persisted_queries::CacheStorage,
-    parser::types::OperationType,
-};
+use async_graphql::{ServerError, Value, parser::types::OperationType};
 use axum::{
     Json, Router,
     body::{Body, Bytes},
@@ -496,7 +493,7 @@ async fn graphql_get(
     // its bearer token says, or anonymously.
     let mut headers = headers;
     headers.remove(header::COOKIE);
-    if is_mutation(&request, &state).await {
+    if is_mutation(&request, &state) {
         let mut response = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
             media,
@@ -512,8 +509,9 @@ async fn graphql_get(
 
 /// Whether the operation the request selects is a mutation. A document that
 /// does not parse is left for GraphQL to report.
-async fn is_mutation(request: &async_graphql::Request, state: &HttpState) -> bool {
-    let document = if request.query.is_empty() {
+fn is_mutation(request: &async_graphql::Request, state: &HttpState) -> bool {
+    let persisted;
+    let text = if request.query.is_empty() {
         // A persisted query sent by its hash alone.
         let hash = request
             .extensions
@@ -522,16 +520,18 @@ async fn is_mutation(request: &async_graphql::Request, state: &HttpState) -> boo
                 Value::Object(fields) => fields.get("sha256Hash").cloned(),
                 _ => None,
             });
-        match hash {
-            Some(Value::String(hash)) => state.app.persisted.get(hash).await,
+        persisted = match hash {
+            Some(Value::String(hash)) => state.app.persisted.text(&hash),
             _ => None,
-        }
-    } else if crate::limits::nesting(&request.query) > crate::limits::MAX_NESTING {
-        None
+        };
+        persisted.as_deref().unwrap_or_default()
     } else {
-        async_graphql::parser::parse_query(&request.query).ok()
+        request.query.as_str()
     };
-    let Some(document) = document else {
+    if crate::limits::nesting(text) > crate::limits::MAX_NESTING {
+        return false;
+    }
+    let Ok(document) = async_graphql::parser::parse_query(text) else {
         return false;
     };
     let selected = crate::limits::selected(&document, request.operation_name.as_deref());

@@ -43,8 +43,6 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Most directives on one field or fragment.
 pub const MAX_DIRECTIVES: usize = 8;
-/// Persisted queries remembered, per server instance.
-pub const PERSISTED_QUERIES: usize = 1_024;
 
 /// The schema with the limits of `settings`, before shared data is attached.
 pub fn builder(settings: &Settings) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
@@ -72,17 +70,19 @@ pub async fn execute(schema: &AppSchema, app: &AppContext, request: Request) -> 
     response
 }
 
-/// The request with its document parsed and checked: the checks that must
-/// see the raw text come first, then persisted queries are looked up, then
-/// the remaining checks run on the document.
+/// The request with its document parsed and checked: a persisted query's
+/// text is looked up first, then every check runs on the text and on the
+/// parsed document, and a document registered by hash is kept only once it
+/// has passed them.
 async fn prepare(app: &AppContext, mut request: Request) -> ServerResult<Request> {
+    let register = persisted::resolve(&app.persisted, &mut request)?;
     limits::check_text(&request)?;
-    let document = match persisted::resolve(&app.persisted, &mut request).await? {
-        Some(document) => document,
-        None => async_graphql::parser::parse_query(&request.query)
-            .map_err(|err| limits::parse_failed(err.into()))?,
-    };
+    let document = async_graphql::parser::parse_query(&request.query)
+        .map_err(|err| limits::parse_failed(err.into()))?;
     limits::check_document(&document, &request, app.settings.max_fields as usize)?;
+    if let Some(hash) = register {
+        app.persisted.keep(hash, &request.query);
+    }
     request.set_parsed_query(document);
     Ok(request)
 }

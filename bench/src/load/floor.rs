@@ -16,7 +16,6 @@ use std::{
 };
 
 use anyhow::Context;
-use async_graphql::extensions::apollo_persisted_queries::LruCacheStorage;
 use axum::{body::Body, extract::ConnectInfo};
 use clap::Parser;
 use futures_util::future::try_join_all;
@@ -28,6 +27,7 @@ use instanext_api::{
     context::AppContext,
     db, http,
     metrics::Metrics,
+    persisted::PersistedQueries,
     schema,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -88,7 +88,7 @@ pub async fn capture(
         db,
         tokens: TokenKeys::new(jwt_secret.as_bytes()),
         passwords,
-        persisted: LruCacheStorage::new(schema::PERSISTED_QUERIES),
+        persisted: PersistedQueries::default(),
         metrics: Arc::new(Metrics::default()),
         settings: settings.clone(),
     });

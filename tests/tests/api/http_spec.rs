@@ -460,22 +460,28 @@ async fn limits_follow_the_settings() {
     assert_eq!(error_code(&wide), Some("GRAPHQL_VALIDATION_FAILED"));
     assert_eq!(error_code(&deep), Some("GRAPHQL_VALIDATION_FAILED"));
 
-    // A persisted document is held to the same limits when sent by hash.
+    // A persisted document is held to the same limits, and one refused by
+    // them is not kept.
     let wide = format!("{{ {aliases} }}");
-    for text in [Some(wide.as_str()), None] {
-        let answer = persisted(&app.router, text, &sha256(&wide), 1).await;
-        assert_eq!(
-            error_code(&answer),
-            Some("GRAPHQL_VALIDATION_FAILED"),
-            "{answer}"
-        );
-        assert!(
-            answer["errors"][0]["message"]
-                .as_str()
-                .is_some_and(|message| message.contains("more than 20 fields")),
-            "{answer}"
-        );
-    }
+    let registered = persisted(&app.router, Some(&wide), &sha256(&wide), 1).await;
+    let by_hash = persisted(&app.router, None, &sha256(&wide), 1).await;
+
+    assert_eq!(
+        error_code(&registered),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{registered}"
+    );
+    assert!(
+        registered["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("more than 20 fields")),
+        "{registered}"
+    );
+    assert_eq!(
+        error_code(&by_hash),
+        Some("PERSISTED_QUERY_NOT_FOUND"),
+        "{by_hash}"
+    );
 }
 
 #[tokio::test]
