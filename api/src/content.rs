@@ -52,6 +52,16 @@ impl PictureUrl {
                 format!("a picture URL can be at most {MAX_URL_BYTES} bytes"),
             ));
         }
+        // The authority must be written out: `https:a.b` and `https:///a.b`
+        // parse with host `a.b`, but a browser reads them as paths.
+        let authority = ["http://", "https://"].iter().find_map(|scheme| {
+            let head = raw.get(..scheme.len())?;
+            head.eq_ignore_ascii_case(scheme)
+                .then(|| &raw[scheme.len()..])
+        });
+        if authority.is_none_or(|rest| rest.starts_with(['/', '\\'])) {
+            return Err(invalid());
+        }
         let url = url::Url::parse(raw).map_err(|_| invalid())?;
         let web = matches!(url.scheme(), "http" | "https");
         if !web || url.host_str().is_none_or(str::is_empty) || raw.chars().any(char::is_whitespace)
@@ -101,6 +111,10 @@ mod tests {
             "data:image/png;base64,AAAA",
             "file:///etc/passwd",
             "https://",
+            "https:a.b",
+            "https:///a.b",
+            "https:\\\\a.b",
+            "http:/a.b",
             " https://example.com/a.jpg",
             "https://example.com/a.jpg\n",
             &long,

@@ -424,6 +424,16 @@ fn is_json(headers: &HeaderMap) -> bool {
     media.eq_ignore_ascii_case(JSON) && utf8
 }
 
+/// Whether the body is sent with a content coding (gzip, say), which the
+/// server does not decode.
+fn is_encoded(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .flat_map(|value| value.to_str().unwrap_or("?").split(','))
+        .any(|coding| !coding.trim().eq_ignore_ascii_case("identity"))
+}
+
 async fn graphql_post(
     State(state): State<HttpState>,
     headers: HeaderMap,
@@ -442,6 +452,13 @@ async fn graphql_post(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
             "send the operation as JSON, with `Content-Type: application/json`",
+        );
+    }
+    if is_encoded(&headers) {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "send the body uncompressed: no `Content-Encoding` is accepted",
         );
     }
     let body = match body {

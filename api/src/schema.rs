@@ -63,28 +63,39 @@ pub fn builder(settings: &Settings) -> SchemaBuilder<Query, Mutation, EmptySubsc
 /// error in the response carries a code.
 pub async fn execute(schema: &AppSchema, app: &AppContext, request: Request) -> Response {
     let mut response = match prepare(app, request).await {
-        Ok(request) => schema.execute(request).await,
+        Ok((request, register)) => {
+            let response = schema.execute(request).await;
+            // A document refused before it ran (by validation, say) answers
+            // errors without a path, and is not kept.
+            if let Some((hash, text)) = register
+                && response.errors.iter().all(|err| !err.path.is_empty())
+            {
+                app.persisted.keep(hash, &text);
+            }
+            response
+        }
         Err(err) => Response::from_errors(vec![err]),
     };
     error::default_codes(&mut response.errors);
     response
 }
 
+/// A document to keep as a persisted query once it has run: its hash and text.
+type Registration = Option<(String, String)>;
+
 /// The request with its document parsed and checked: a persisted query's
 /// text is looked up first, then every check runs on the text and on the
-/// parsed document, and a document registered by hash is kept only once it
-/// has passed them.
-async fn prepare(app: &AppContext, mut request: Request) -> ServerResult<Request> {
+/// parsed document. A document sent with its hash to register it comes back
+/// too, to be kept once the schema has validated and run it.
+async fn prepare(app: &AppContext, mut request: Request) -> ServerResult<(Request, Registration)> {
     let register = persisted::resolve(&app.persisted, &mut request)?;
     limits::check_text(&request)?;
     let document = async_graphql::parser::parse_query(&request.query)
         .map_err(|err| limits::parse_failed(err.into()))?;
     limits::check_document(&document, &request, app.settings.max_fields as usize)?;
-    if let Some(hash) = register {
-        app.persisted.keep(hash, &request.query);
-    }
+    let register = register.map(|hash| (hash, request.query.clone()));
     request.set_parsed_query(document);
-    Ok(request)
+    Ok((request, register))
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

@@ -36,7 +36,8 @@ pub struct SignUpInput {
     pub email: String,
     /// 1 to 30 letters, digits, `.` or `_`; unique without regard to case.
     pub username: String,
-    /// 8 to 72 bytes, not one of the 10,000 most common passwords.
+    /// 8 to 72 bytes, not only white space, not one of the 10,000 most common
+    /// passwords.
     pub password: String,
     /// Free text about the user, up to 500 characters.
     #[graphql(default)]
@@ -290,12 +291,20 @@ impl AuthMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The password now in use.")] current_password: String,
-        #[graphql(desc = "The new password: 8 to 72 bytes, not a common one.")]
+        #[graphql(
+            desc = "The new password: 8 to 72 bytes, not only white space, not a common one, not the current one."
+        )]
         new_password: String,
     ) -> AppResult<bool> {
         let viewer = require_viewer(ctx).await?;
         let new_password =
             Password::parse(&new_password).map_err(|err| err.for_field("newPassword"))?;
+        if new_password.as_str() == current_password {
+            return Err(AppError::bad_input(
+                "newPassword",
+                "the new password must differ from the current one",
+            ));
+        }
         let app = app(ctx);
         let user = confirm_password(app, &viewer, &current_password, "currentPassword").await?;
 

@@ -95,6 +95,12 @@ impl Password {
                 "a password cannot contain a NUL character",
             ));
         }
+        if raw.trim().is_empty() {
+            return Err(AppError::bad_input(
+                "password",
+                "a password cannot be only white space",
+            ));
+        }
         if COMMON_PASSWORDS.contains(raw.to_lowercase().as_str()) {
             return Err(AppError::bad_input(
                 "password",
@@ -175,7 +181,15 @@ mod tests {
 
     #[test]
     fn common_passwords_are_refused_whatever_their_case() {
-        for common in ["password", "PassWord1", "iloveyou", "trustno1", "FOOTBALL"] {
+        for common in [
+            "password",
+            "PassWord1",
+            "iloveyou",
+            "trustno1",
+            "FOOTBALL",
+            "        ",
+            "\t\t\t\t\t\t\t\t\u{3000}",
+        ] {
             assert!(Password::parse(common).is_err(), "{common}");
         }
         assert!(Password::parse("baseball").is_err());

@@ -204,6 +204,22 @@ async fn request_parameters_are_checked() {
             "{content_type:?}"
         );
     }
+    for (coding, status) in [
+        ("gzip", StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ("identity, br", StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ("identity", StatusCode::OK),
+    ] {
+        let request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_ENCODING, coding)
+            .body(Body::from(r#"{"query":"{ __typename }"}"#))
+            .unwrap();
+        let reply = send(&app.router, request).await;
+        assert_eq!(reply.status, status, "{coding}: {}", reply.body);
+        if status != StatusCode::OK {
+            assert_eq!(error_code(&reply.body), Some("BAD_REQUEST"));
+        }
+    }
 }
 
 #[tokio::test]
@@ -257,12 +273,20 @@ async fn persisted_queries_can_be_sent_by_hash() {
     let ran = persisted(&app.router, Some(&long), &sha256(&long), 1).await;
     assert_eq!(ran["data"]["__typename"], "Query", "{ran}");
 
-    // A document that does not parse is reported as such and not kept.
+    // Documents refused before they run are reported as such and not kept.
     let broken = "{ __typename";
+    let invalid = "{ nope }";
+    let refused = persisted(&app.router, Some(invalid), &sha256(invalid), 1).await;
+    assert_eq!(
+        error_code(&refused),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{refused}"
+    );
     let cases = [
         (Some(query), "00".to_owned(), 1, "GRAPHQL_VALIDATION_FAILED"),
         (Some(broken), sha256(broken), 1, "GRAPHQL_PARSE_FAILED"),
         (None, sha256(broken), 1, "PERSISTED_QUERY_NOT_FOUND"),
+        (None, sha256(invalid), 1, "PERSISTED_QUERY_NOT_FOUND"),
         (None, sha256(&long), 1, "PERSISTED_QUERY_NOT_FOUND"),
         (None, hash.to_owned(), 2, "GRAPHQL_VALIDATION_FAILED"),
     ];

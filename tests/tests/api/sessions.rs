@@ -277,6 +277,15 @@ async fn changing_the_password_ends_every_other_session() {
         )
         .await;
     assert_eq!(error_code(&common), Some("BAD_USER_INPUT"));
+    let same = app
+        .gql(
+            change,
+            json!({ "c": PASSWORD, "n": PASSWORD }),
+            Some(&ada.token),
+        )
+        .await;
+    assert_eq!(error_code(&same), Some("BAD_USER_INPUT"), "{same}");
+    assert_eq!(same["errors"][0]["extensions"]["field"], "newPassword");
     app.ok("{ me { id } }", json!({}), Some(&other)).await;
 
     app.ok(
