@@ -52,11 +52,6 @@ use crate::{
     wrk::Prepared,
 };
 
-/// The server's allocator, so that the floor's driver work allocates as the
-/// server's does and the ratio to it measures only what the server adds.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Signs the benchmark's tokens; any value of 32 bytes or more will do.
 const JWT_SECRET: &str = "load-benchmark-secret-of-at-least-32-bytes";
 

@@ -56,10 +56,6 @@ use sea_orm::{
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-/// The server's allocator, as in the `instanext` binary.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(about = "Soak the InstaNext API with concurrent clients, then check every write")]
 struct Args {

@@ -261,31 +261,18 @@ async fn changing_the_password_ends_every_other_session() {
         .to_owned();
     let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
 
-    let wrong = app
-        .gql(
-            change,
-            json!({ "c": "not it at all", "n": "a brand new passphrase" }),
-            Some(&ada.token),
-        )
-        .await;
-    assert_eq!(error_code(&wrong), Some("BAD_USER_INPUT"));
-    let common = app
-        .gql(
-            change,
-            json!({ "c": PASSWORD, "n": "password123" }),
-            Some(&ada.token),
-        )
-        .await;
-    assert_eq!(error_code(&common), Some("BAD_USER_INPUT"));
-    let same = app
-        .gql(
-            change,
-            json!({ "c": PASSWORD, "n": PASSWORD }),
-            Some(&ada.token),
-        )
-        .await;
-    assert_eq!(error_code(&same), Some("BAD_USER_INPUT"), "{same}");
-    assert_eq!(same["errors"][0]["extensions"]["field"], "newPassword");
+    // A wrong current password, a common new one, the same one again.
+    for (current, new, field) in [
+        ("not it at all", "a brand new passphrase", "currentPassword"),
+        (PASSWORD, "password123", "newPassword"),
+        (PASSWORD, PASSWORD, "newPassword"),
+    ] {
+        let refused = app
+            .gql(change, json!({ "c": current, "n": new }), Some(&ada.token))
+            .await;
+        assert_eq!(error_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
+        assert_eq!(refused["errors"][0]["extensions"]["field"], field);
+    }
     app.ok("{ me { id } }", json!({}), Some(&other)).await;
 
     app.ok(

@@ -27,6 +27,15 @@ fn retry_after(response: &Value) -> u64 {
         .unwrap()
 }
 
+/// Sends `n` failed sign-ins from `address`, one after another, each for an
+/// account that does not exist.
+async fn fail_from(app: &TestApp, address: &str, n: usize) {
+    for i in 0..n {
+        let response = sign_in_from(app, address, &format!("victim{i}@example.com"), "guess").await;
+        assert_eq!(error_code(&response), Some("UNAUTHENTICATED"), "{response}");
+    }
+}
+
 /// Sends `n` wrong guesses for `email` at once, each from its own address;
 /// returns the error code of each answer.
 async fn concurrent_guesses(app: &TestApp, email: &str, n: usize) -> Vec<Option<String>> {
@@ -154,11 +163,7 @@ async fn one_address_is_blocked_after_failures_across_accounts() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;
     let attacker = "2001:db8:bad::1";
-    for i in 0..20 {
-        let response =
-            sign_in_from(&app, attacker, &format!("victim{i}@example.com"), "guess").await;
-        assert_eq!(error_code(&response), Some("UNAUTHENTICATED"));
-    }
+    fail_from(&app, attacker, 20).await;
 
     let blocked = sign_in_from(&app, attacker, &ada.email, PASSWORD).await;
     let elsewhere = sign_in_from(&app, "2001:db8:good::1", &ada.email, PASSWORD).await;
@@ -248,9 +253,7 @@ async fn a_success_at_an_address_does_not_wipe_out_its_failures() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;
     let address = "198.51.100.7";
-    for i in 0..19 {
-        sign_in_from(&app, address, &format!("victim{i}@example.com"), "guess").await;
-    }
+    fail_from(&app, address, 19).await;
 
     let success = sign_in_from(&app, address, &ada.email, PASSWORD).await;
     let guess = sign_in_from(&app, address, "victim@example.com", "guess").await;
@@ -298,11 +301,12 @@ async fn after_a_block_at_an_address_ends_each_success_leaves_it_open() {
     let app = TestApp::new().await;
     let ada = app.sign_up("ada").await;
     let address = "198.51.100.9";
-    // Past the limit, so that the next block would be longer than the first.
-    for i in 0..21 {
-        sign_in_from(&app, address, &format!("victim{i}@example.com"), "guess").await;
-        expire_blocks(&app).await;
-    }
+    // Blocked, then one failure more once the block has ended, so that the
+    // next block would be longer than the first.
+    fail_from(&app, address, 20).await;
+    expire_blocks(&app).await;
+    fail_from(&app, address, 1).await;
+    expire_blocks(&app).await;
 
     let first = sign_in_from(&app, address, &ada.email, PASSWORD).await;
     let second = sign_in_from(&app, address, &ada.email, PASSWORD).await;
